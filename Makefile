@@ -1,0 +1,54 @@
+# Local Pulp with the pulp_hugging_face plugin.  `make run`, `make stop`, `make test`.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+UV := $(shell command -v uv 2>/dev/null)
+ifeq ($(UV),)
+UV := $(VENV)-tools/bin/uv
+endif
+
+.PHONY: run stop status venv lint unit functional test format clean
+
+$(UV):
+	$(PYTHON) -m venv $(VENV)-tools && $(VENV)-tools/bin/pip install -q uv
+
+$(BIN)/python: | $(UV)
+	$(UV) venv -q --python $(PYTHON) $(VENV)
+
+$(VENV)/.installed: $(BIN)/python pyproject.toml lint_requirements.txt unittest_requirements.txt functest_requirements.txt
+	VIRTUAL_ENV=$(VENV) $(UV) pip install -q -e . -r lint_requirements.txt \
+		-r unittest_requirements.txt -r functest_requirements.txt
+	touch $@
+
+venv: $(VENV)/.installed
+
+run: venv
+	$(BIN)/python scripts/devstack.py run
+
+stop:
+	@if [ -x $(BIN)/python ]; then $(BIN)/python scripts/devstack.py stop; else echo "Nothing was running."; fi
+
+status: venv
+	$(BIN)/python scripts/devstack.py status
+
+lint: venv
+	$(BIN)/black --check --diff .
+	$(BIN)/flake8
+	$(BIN)/check-manifest -q
+
+unit: venv
+	PULP_STATE_DIR=.pulp-unit PULP_DB_NAME=pulp_hf_unit $(BIN)/python scripts/devstack.py settings
+	PULP_SETTINGS=$(CURDIR)/.pulp-unit/settings.py DJANGO_SETTINGS_MODULE=pulpcore.app.settings \
+		$(BIN)/pytest -p no:pulp_hugging_face -p no:cacheprovider pulp_hugging_face/tests/unit
+
+functional: venv
+	$(BIN)/pytest -p no:cacheprovider pulp_hugging_face/tests/functional
+
+test: lint unit functional
+
+format: venv
+	$(BIN)/black .
+
+clean: stop
+	rm -rf .pulp .pulp-test .pulp-unit

@@ -1,0 +1,128 @@
+"""Pulp models for Hugging Face Hub content, remotes, repositories and distributions."""
+
+from logging import getLogger
+
+from django.db import models
+
+from pulpcore.plugin.models import (
+    AutoAddObjPermsMixin,
+    Content,
+    Distribution,
+    EncryptedTextField,
+    Remote,
+    Repository,
+)
+from pulpcore.plugin.repo_version_utils import remove_duplicates, validate_repo_version
+from pulpcore.plugin.util import get_domain_pk
+
+from pulp_hugging_face import hub
+
+log = getLogger(__name__)
+
+DEFAULT_HUB_URL = "https://huggingface.co"
+DEFAULT_METADATA_TTL = 300
+
+
+class HuggingFaceContent(Content):
+    """One file of one Hub repository at one commit.
+
+    `etag` and `size` are the upstream's own answers (git blob sha1 for regular files, sha256
+    for LFS files), so the Hub client names its cache blobs exactly as it would upstream.
+    """
+
+    TYPE = "hugging-face"
+    repo_key_fields = ("repo_type", "repo_id", "commit", "relative_path")
+
+    repo_type = models.CharField(max_length=16, choices=[(t, t) for t in hub.REPO_TYPES])
+    repo_id = models.CharField(max_length=hub.MAX_REPO_ID)
+    commit = models.CharField(max_length=40)
+    relative_path = models.TextField()
+    etag = models.CharField(max_length=128)
+    size = models.BigIntegerField()
+    _pulp_domain = models.ForeignKey("core.Domain", default=get_domain_pk, on_delete=models.PROTECT)
+
+    class Meta:
+        default_related_name = "%(app_label)s_%(model_name)s"
+        unique_together = ("repo_type", "repo_id", "commit", "relative_path", "_pulp_domain")
+
+    @property
+    def resolve_path(self):
+        """The commit-pinned `ResolvePath` of this file."""
+        return hub.ResolvePath(hub.Repo(self.repo_type, self.repo_id), self.commit, self.relative_path)
+
+    @property
+    def artifact_relative_path(self):
+        """The ContentArtifact relative path: the Hub resolve path pinned to the commit."""
+        return self.resolve_path.relative_path()
+
+
+class HuggingFaceRemote(Remote, AutoAddObjPermsMixin):
+    """An upstream Hub (huggingface.co or a compatible server) and the token to reach it."""
+
+    TYPE = "hugging-face"
+    DEFAULT_DOWNLOAD_CONCURRENCY = 8
+
+    hf_token = EncryptedTextField(null=True)
+    metadata_ttl = models.PositiveIntegerField(default=DEFAULT_METADATA_TTL)
+
+    class Meta:
+        default_related_name = "%(app_label)s_%(model_name)s"
+        permissions = [
+            ("manage_roles_huggingfaceremote", "Can manage roles on Hugging Face remotes"),
+        ]
+
+    @property
+    def hub_url(self):
+        """The remote URL without a trailing slash."""
+        return self.url.rstrip("/")
+
+    def get_remote_artifact_url(self, relative_path=None, request=None):
+        """The upstream URL of a commit-pinned file (never a branch: pulp reuses the URL)."""
+        resolve_path = hub.parse_relative_path(relative_path)
+        return f"{self.hub_url}/{resolve_path.url()}"
+
+    def get_remote_artifact_content_type(self, relative_path=None):
+        """Every commit-pinned file is content; anything else is not stored."""
+        try:
+            hub.parse_relative_path(relative_path)
+        except hub.HubPathError:
+            return None
+        return HuggingFaceContent
+
+
+class HuggingFaceRepository(Repository, AutoAddObjPermsMixin):
+    """A set of pinned Hub files; pull-through adds what a distribution served from upstream."""
+
+    TYPE = "hugging-face"
+    CONTENT_TYPES = [HuggingFaceContent]
+    REMOTE_TYPES = [HuggingFaceRemote]
+    PULL_THROUGH_SUPPORTED = True
+
+    class Meta:
+        default_related_name = "%(app_label)s_%(model_name)s"
+        permissions = [
+            ("sync_huggingfacerepository", "Can start a sync task"),
+            ("modify_huggingfacerepository", "Can modify content of the repository"),
+            ("manage_roles_huggingfacerepository", "Can manage roles on Hugging Face repositories"),
+            ("repair_huggingfacerepository", "Can repair repository versions"),
+        ]
+
+    def finalize_new_version(self, new_version):
+        """Keep one unit per (repo_type, repo_id, commit, path)."""
+        remove_duplicates(new_version)
+        validate_repo_version(new_version)
+
+
+class HuggingFaceDistribution(Distribution, AutoAddObjPermsMixin):
+    """Serves a remote (pull-through) and/or a repository at `/pulp/content/<base_path>/`.
+
+    Point `HF_ENDPOINT` at its base URL.
+    """
+
+    TYPE = "hugging-face"
+
+    class Meta:
+        default_related_name = "%(app_label)s_%(model_name)s"
+        permissions = [
+            ("manage_roles_huggingfacedistribution", "Can manage roles on Hugging Face distributions"),
+        ]

@@ -1,0 +1,124 @@
+"""REST serializers; the Hub token is write-only and reported only as `hidden_fields`."""
+
+from gettext import gettext as _
+
+from rest_framework import serializers
+
+from pulpcore.plugin import models as core_models
+from pulpcore.plugin.serializers import (
+    DetailRelatedField,
+    DistributionSerializer,
+    NoArtifactContentSerializer,
+    RemoteSerializer,
+    RepositorySerializer,
+    SingleContentArtifactField,
+)
+
+from pulp_hugging_face import hub
+
+from .models import (
+    HuggingFaceContent,
+    HuggingFaceDistribution,
+    HuggingFaceRemote,
+    HuggingFaceRepository,
+)
+
+
+class HuggingFaceContentSerializer(NoArtifactContentSerializer):
+    """One file of one Hub repository at one commit (created by pull-through or sync)."""
+
+    repo_type = serializers.ChoiceField(choices=hub.REPO_TYPES, read_only=True)
+    repo_id = serializers.CharField(read_only=True)
+    commit = serializers.CharField(read_only=True, help_text=_("The 40-hex commit id."))
+    relative_path = serializers.CharField(
+        read_only=True, help_text=_("The file path inside the Hub repository.")
+    )
+    etag = serializers.CharField(
+        read_only=True, help_text=_("The upstream ETag: git blob sha1, or sha256 for LFS files.")
+    )
+    size = serializers.IntegerField(read_only=True)
+    artifact = SingleContentArtifactField(
+        required=False, help_text=_("The stored file, or null when it was never downloaded.")
+    )
+
+    class Meta:
+        fields = NoArtifactContentSerializer.Meta.fields + (
+            "repo_type",
+            "repo_id",
+            "commit",
+            "relative_path",
+            "etag",
+            "size",
+            "artifact",
+        )
+        model = HuggingFaceContent
+
+
+class HuggingFaceRemoteSerializer(RemoteSerializer):
+    """An upstream Hub. `hf_token` is encrypted at rest and never returned."""
+
+    url = serializers.URLField(
+        default="https://huggingface.co",
+        help_text=_("The Hub to front, e.g. https://huggingface.co."),
+    )
+    hf_token = serializers.CharField(
+        required=False,
+        allow_null=True,
+        allow_blank=True,
+        write_only=True,
+        trim_whitespace=True,
+        style={"input_type": "password"},
+        help_text=_("A Hugging Face access token sent upstream as a Bearer token (write-only)."),
+    )
+    metadata_ttl = serializers.IntegerField(
+        required=False,
+        min_value=0,
+        help_text=_(
+            "Seconds a branch/tag to commit answer or an API listing is trusted before upstream "
+            "is asked again (default 300)."
+        ),
+    )
+    policy = serializers.ChoiceField(
+        choices=(
+            (core_models.Remote.IMMEDIATE, "immediate"),
+            (core_models.Remote.ON_DEMAND, "on_demand"),
+            (core_models.Remote.STREAMED, "streamed"),
+        ),
+        default=core_models.Remote.IMMEDIATE,
+        help_text=_(
+            "'immediate' and 'on_demand' store files fetched through pull-through; 'streamed' "
+            "never stores them."
+        ),
+    )
+
+    def validate_hf_token(self, value):
+        """Store an empty token as no token."""
+        return value or None
+
+    class Meta:
+        fields = RemoteSerializer.Meta.fields + ("hf_token", "metadata_ttl")
+        model = HuggingFaceRemote
+
+
+class HuggingFaceRepositorySerializer(RepositorySerializer):
+    """A repository of pinned Hub files."""
+
+    class Meta:
+        fields = RepositorySerializer.Meta.fields
+        model = HuggingFaceRepository
+
+
+class HuggingFaceDistributionSerializer(DistributionSerializer):
+    """Serves a remote (pull-through) and/or a repository; its base_url is the HF_ENDPOINT."""
+
+    remote = DetailRelatedField(
+        required=False,
+        help_text=_("Remote that can be used to fetch content when using pull-through caching."),
+        view_name_pattern=r"remotes(-.*/.*)?-detail",
+        queryset=HuggingFaceRemote.objects.all(),
+        allow_null=True,
+    )
+
+    class Meta:
+        fields = DistributionSerializer.Meta.fields + ("remote",)
+        model = HuggingFaceDistribution
