@@ -40,7 +40,7 @@ lint: venv
 unit: venv
 	PULP_STATE_DIR=.pulp-unit PULP_DB_NAME=pulp_hf_unit $(BIN)/python scripts/devstack.py settings
 	PULP_SETTINGS=$(CURDIR)/.pulp-unit/settings.py DJANGO_SETTINGS_MODULE=pulpcore.app.settings \
-		$(BIN)/pytest -p no:pulp_hugging_face -p no:cacheprovider pulp_hugging_face/tests/unit
+		$(BIN)/pytest -p no:cacheprovider pulp_hugging_face/tests/unit
 
 functional: venv
 	$(BIN)/pytest -p no:cacheprovider pulp_hugging_face/tests/functional

@@ -195,7 +195,9 @@ ALLOWED_IMPORT_PATHS = []
             self._start_private_cluster()
         name = self.db["NAME"]
         with self._connect("postgres") as conn:
-            exists = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (name,)).fetchone()
+            exists = conn.execute(
+                "SELECT 1 FROM pg_database WHERE datname = %s", (name,)
+            ).fetchone()
             if exists and os.environ.get("PULP_DB_FRESH") == "1":
                 conn.execute(f'DROP DATABASE "{name}" WITH (FORCE)')
                 exists = None

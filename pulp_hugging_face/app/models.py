@@ -48,7 +48,9 @@ class HuggingFaceContent(Content):
     @property
     def resolve_path(self):
         """The commit-pinned `ResolvePath` of this file."""
-        return hub.ResolvePath(hub.Repo(self.repo_type, self.repo_id), self.commit, self.relative_path)
+        return hub.ResolvePath(
+            hub.Repo(self.repo_type, self.repo_id), self.commit, self.relative_path
+        )
 
     @property
     def artifact_relative_path(self):
@@ -124,5 +126,8 @@ class HuggingFaceDistribution(Distribution, AutoAddObjPermsMixin):
     class Meta:
         default_related_name = "%(app_label)s_%(model_name)s"
         permissions = [
-            ("manage_roles_huggingfacedistribution", "Can manage roles on Hugging Face distributions"),
+            (
+                "manage_roles_huggingfacedistribution",
+                "Can manage roles on Hugging Face distributions",
+            ),
         ]

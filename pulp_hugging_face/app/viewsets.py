@@ -142,7 +142,9 @@ class HuggingFaceRemoteViewSet(RemoteViewSet, RolesMixin):
     LOCKED_ROLES = locked_roles("huggingfaceremote")
 
 
-_REMOTE_PARAM = f"has_remote_param_model_or_domain_or_obj_perms:{_perm('huggingfaceremote', 'view')}"
+_REMOTE_PARAM = (
+    f"has_remote_param_model_or_domain_or_obj_perms:{_perm('huggingfaceremote', 'view')}"
+)
 _REPO_VIEW = f"has_model_or_domain_or_obj_perms:{_perm('huggingfacerepository', 'view')}"
 
 
@@ -163,8 +165,7 @@ class HuggingFaceRepositoryViewSet(RepositoryViewSet, ModifyRepositoryActionMixi
                 "principal": "authenticated",
                 "effect": "allow",
                 "condition": [
-                    "has_model_or_domain_or_obj_perms:"
-                    + _perm("huggingfacerepository", "modify"),
+                    "has_model_or_domain_or_obj_perms:" + _perm("huggingfacerepository", "modify"),
                     _REPO_VIEW,
                 ],
             },

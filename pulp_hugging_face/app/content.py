@@ -1,0 +1,264 @@
+"""The Hub endpoint a distribution serves: `/{repo}/resolve/{rev}/{path}` and `/api/...`.
+
+pulpcore-content imports this module before adding its catch-all route, so these routes win for
+Hub-shaped paths; a path that belongs to no Hugging Face distribution goes on to the stock
+handler. Files come from Pulp storage when cached, else from upstream, streamed to the client
+and stored in the same pass.
+"""
+
+import asyncio
+import logging
+import mimetypes
+
+from aiohttp import web
+from asgiref.sync import sync_to_async
+from django.conf import settings
+
+from pulpcore.content import app
+from pulpcore.plugin.content import Handler, PathNotResolved
+from pulpcore.plugin.models import Remote
+
+from pulp_hugging_face import hub
+
+from . import upstream
+from .models import HuggingFaceDistribution
+from .storage import ArtifactSink, IntegrityMismatch, find_cached, save_pulled_file
+
+log = logging.getLogger(__name__)
+
+CHUNK_SIZE = 1 << 20
+PREFIX = settings.CONTENT_PATH_PREFIX + ("{pulp_domain}/" if settings.DOMAIN_ENABLED else "")
+PREFIX_SEGMENTS = PREFIX.strip("/").count("/") + 1
+HUB_ROUTE = PREFIX + r"{path:.+/resolve/.+|(?:.+/)?api/.+}"
+API_ROUTE = PREFIX + r"{path:(?:.+/)?api/.+}"
+
+
+def hub_error(status, message, headers=None, code=None):
+    """An error answer the Hub client turns into the right exception."""
+    headers = dict(headers or {})
+    if code:
+        headers["X-Error-Code"] = code
+    headers.setdefault("X-Error-Message", message.replace("\n", " ")[:1000])
+    return web.json_response({"error": message}, status=status, headers=headers)
+
+
+def file_headers(commit, etag, size, filename):
+    """The headers the Hub sends for a file; `X-Linked-*` only for LFS (sha256) blobs."""
+    headers = {
+        "X-Repo-Commit": commit,
+        "ETag": f'"{etag}"',
+        "Accept-Ranges": "bytes",
+        "Content-Type": mimetypes.guess_type(filename)[0] or "application/octet-stream",
+    }
+    if len(etag) == 64:
+        headers["X-Linked-Etag"] = f'"{etag}"'
+        if size is not None:
+            headers["X-Linked-Size"] = str(size)
+    return headers
+
+
+class HubFileResponse(web.FileResponse):
+    """A file from storage that keeps the Hub's ETag instead of aiohttp's mtime-based one."""
+
+    def __init__(self, path, hub_etag, **kwargs):
+        super().__init__(path, **kwargs)
+        self._hub_etag = hub_etag
+
+    @property
+    def etag(self):
+        return None
+
+    @etag.setter
+    def etag(self, value):
+        self.headers["ETag"] = f'"{self._hub_etag}"'
+
+
+class HuggingFaceHandler(Handler):
+    """Answers Hub client requests for Hugging Face distributions."""
+
+    distribution_model = HuggingFaceDistribution
+
+    async def serve(self, request):
+        try:
+            distro = await sync_to_async(self._match_distribution)(request.match_info["path"])
+        except PathNotResolved:
+            return await Handler().stream_content(request)
+        await sync_to_async(self._permit)(request, distro)
+        remote = await distro.remote.acast() if distro.remote_id else None
+        try:
+            hub_path = hub.parse_url_path(self._hub_raw_path(request, distro))
+        except hub.HubPathError as exc:
+            return hub_error(400, str(exc))
+        try:
+            if isinstance(hub_path, hub.ResolvePath):
+                return await self.serve_file(request, distro, remote, hub_path)
+            return await self.serve_api(request, distro, remote, hub_path)
+        except upstream.UpstreamError as exc:
+            return hub_error(exc.status, exc.message, exc.headers)
+
+    @staticmethod
+    def _hub_raw_path(request, distro):
+        """The still percent-encoded path after the distribution's base path."""
+        skip = 1 + PREFIX_SEGMENTS + distro.base_path.strip("/").count("/") + 1
+        return "/".join(request.rel_url.raw_path.split("/")[skip:])
+
+    @staticmethod
+    def _endpoint_url(request, distro):
+        """The URL the client uses as HF_ENDPOINT for this distribution."""
+        raw = request.rel_url.raw_path.split("/")
+        skip = 1 + PREFIX_SEGMENTS + distro.base_path.strip("/").count("/") + 1
+        return f"{request.scheme}://{request.host}" + "/".join(raw[:skip])
+
+    # -- files ----------------------------------------------------------------------------
+    async def serve_file(self, request, distro, remote, path):
+        info = None
+        if hub.is_commit(path.revision):
+            commit = path.revision
+        elif remote is None:
+            return hub_error(
+                404, f"Revision {path.revision!r} is not pinned here.", code="RevisionNotFound"
+            )
+        else:
+            info = await upstream.file_info(remote, path)
+            commit = info.commit
+        pinned = path.at(commit)
+        cached = await sync_to_async(find_cached)(distro, pinned)
+        if cached is not None:
+            return await self._serve_cached(request, cached, pinned)
+        if remote is None:
+            return hub_error(
+                404,
+                f"{path.filename} is not in this distribution.",
+                headers={"X-Repo-Commit": commit},
+                code="EntryNotFound",
+            )
+        if info is None:
+            info = await upstream.file_info(remote, pinned)
+        if request.method == "HEAD":
+            return await self._head(request, info, pinned.filename)
+        if request.headers.get("Range"):
+            return await self._stream_range(request, remote, pinned, info)
+        return await self._fetch_and_store(request, distro, remote, path.at(info.commit), info)
+
+    async def _head(self, request, info, filename):
+        response = web.StreamResponse(
+            headers=file_headers(info.commit, info.etag, info.size, filename)
+        )
+        if info.size is not None:
+            response.content_length = info.size
+        await response.prepare(request)
+        await response.write_eof()
+        return response
+
+    async def _serve_cached(self, request, cached, path):
+        headers = file_headers(cached.commit, cached.etag, cached.size, path.filename)
+        if request.method == "HEAD":
+            response = web.StreamResponse(headers=headers)
+            response.content_length = cached.size
+            await response.prepare(request)
+            await response.write_eof()
+            return response
+        if cached.file_path:
+            return HubFileResponse(cached.file_path, cached.etag, headers=headers)
+        return await self._serve_content_artifact(cached.content_artifact, headers, request)
+
+    async def _stream_range(self, request, remote, path, info):
+        """A byte range of a file not cached yet: passed through, not stored."""
+        async with upstream.open_file(remote, path, request.headers["Range"]) as up:
+            headers = file_headers(info.commit, info.etag, info.size, path.filename)
+            if "Content-Range" in up.headers:
+                headers["Content-Range"] = up.headers["Content-Range"]
+            response = web.StreamResponse(status=up.status, headers=headers)
+            if up.content_length is not None:
+                response.content_length = up.content_length
+            await response.prepare(request)
+            async for chunk in up.content.iter_chunked(CHUNK_SIZE):
+                await response.write(chunk)
+            await response.write_eof()
+            return response
+
+    async def _fetch_and_store(self, request, distro, remote, path, info):
+        """Stream a file from upstream to the client and, unless streamed-only, store it.
+
+        Writing and hashing run in a thread while the event loop moves the next chunk. If the
+        client goes away the download still completes, so the work is not lost.
+        """
+        store = remote.policy != Remote.STREAMED
+        sink = ArtifactSink(info.etag, info.size) if store else None
+        loop = asyncio.get_running_loop()
+        response = web.StreamResponse(
+            headers=file_headers(info.commit, info.etag, info.size, path.filename)
+        )
+        client_gone = False
+        try:
+            async with upstream.open_file(remote, path) as up:
+                size = info.size if info.size is not None else up.content_length
+                if size is not None:
+                    response.content_length = size
+                await response.prepare(request)
+                pending = None
+                async for chunk in up.content.iter_chunked(CHUNK_SIZE):
+                    if sink:
+                        if pending:
+                            await pending
+                        pending = loop.run_in_executor(None, sink.write, chunk)
+                    if not client_gone:
+                        try:
+                            await response.write(chunk)
+                        except (ConnectionError, RuntimeError):
+                            client_gone = True
+                            if not sink:
+                                break
+                if pending:
+                    await pending
+            if sink:
+                await loop.run_in_executor(None, sink.finish)
+                ca = await asyncio.shield(sync_to_async(save_pulled_file)(remote, path, info, sink))
+                await self._add_to_repository(distro, ca)
+        except (upstream.UpstreamError, IntegrityMismatch) as exc:
+            if sink:
+                sink.discard()
+            if not response.prepared:
+                raise
+            log.warning("Aborted %s: %s", path.relative_path(), exc)
+            if request.transport:
+                request.transport.close()
+            return response
+        except BaseException:
+            if sink:
+                sink.discard()
+            raise
+        if not client_gone:
+            await response.write_eof()
+        return response
+
+    async def _add_to_repository(self, distro, content_artifact):
+        if distro.repository_id:
+            repository = await distro.repository.acast()
+            if repository.PULL_THROUGH_SUPPORTED:
+                await repository.async_pull_through_add_content(content_artifact)
+
+    # -- metadata API -----------------------------------------------------------------------
+    async def serve_api(self, request, distro, remote, api_path):
+        if remote is None:
+            return hub_error(404, "This distribution has no remote to answer API calls.")
+        if request.method == "POST" and api_path.endpoint != "paths-info":
+            return hub_error(405, "Only paths-info accepts POST.")
+        if request.method != "POST" and api_path.endpoint == "paths-info":
+            return hub_error(405, "paths-info needs POST.")
+        data = None
+        if request.method == "POST":
+            data = await request.post()
+        answer = await upstream.api(
+            remote, "POST" if data is not None else "GET", api_path, request.query, data
+        )
+        headers = dict(answer.headers)
+        if "Link" in headers:
+            headers["Link"] = headers["Link"].replace(
+                remote.hub_url, self._endpoint_url(request, distro)
+            )
+        return web.Response(status=answer.status, body=answer.body, headers=headers)
+
+
+handler = HuggingFaceHandler()
+app.add_routes([web.get(HUB_ROUTE, handler.serve), web.post(API_ROUTE, handler.serve)])

@@ -1,0 +1,177 @@
+"""Cached Hub files: finding them for a distribution, and storing what pull-through fetched."""
+
+import hashlib
+import os
+import tempfile
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.db.models import Q
+
+from pulpcore.plugin.models import Artifact, ContentArtifact, RemoteArtifact
+
+from .models import HuggingFaceContent
+
+
+class IntegrityMismatch(Exception):
+    """The bytes from upstream do not match the size or ETag upstream announced."""
+
+
+@dataclass
+class CachedFile:
+    """A stored file and the Hub facts to answer with."""
+
+    commit: str
+    etag: str
+    size: int
+    file_path: str | None
+    content_artifact: ContentArtifact
+
+
+def find_cached(distro, pinned):
+    """The stored file for a commit-pinned path, if this distribution may serve it.
+
+    A distribution serves what its own remote fetched and what its repository holds, never
+    what another remote (another upstream or token) fetched.
+    """
+    visible = Q()
+    if distro.remote_id:
+        visible |= Q(contentartifact__remoteartifact__remote_id=distro.remote_id)
+    version = distro.repository_version
+    if version is None and distro.repository_id:
+        version = distro.repository.latest_version()
+    if version is not None:
+        visible |= Q(pk__in=version.content)
+    if not visible:
+        return None
+    content = (
+        HuggingFaceContent.objects.filter(
+            visible,
+            _pulp_domain_id=distro.pulp_domain_id,
+            repo_type=pinned.repo.repo_type,
+            repo_id=pinned.repo.repo_id,
+            commit=pinned.revision,
+            relative_path=pinned.filename,
+        )
+        .only("commit", "etag", "size")
+        .first()
+    )
+    if content is None:
+        return None
+    ca = (
+        ContentArtifact.objects.select_related("artifact")
+        .filter(content_id=content.pk, artifact__isnull=False)
+        .first()
+    )
+    if ca is None:
+        return None
+    storage = ca.artifact.file.storage
+    file_path = storage.path(ca.artifact.file.name) if hasattr(storage, "path") else None
+    return CachedFile(content.commit, content.etag, content.size, file_path, ca)
+
+
+class ArtifactSink:
+    """A temporary file that records size and digests as chunks arrive, and checks them.
+
+    Besides the digests pulpcore keeps, it computes the git blob sha1 when the Hub named the
+    file by one, so both kinds of Hub ETag are verified before anything is stored.
+    """
+
+    def __init__(self, etag, expected_size):
+        self.etag = etag
+        self.expected_size = expected_size
+        self.size = 0
+        self._digests = {name: hashlib.new(name) for name in Artifact.DIGEST_FIELDS}
+        if "sha256" not in self._digests:
+            self._digests["sha256"] = hashlib.sha256()
+        self._git_sha1 = None
+        if len(etag) == 40 and expected_size is not None:
+            self._git_sha1 = hashlib.sha1(f"blob {expected_size}\0".encode())
+        self._file = tempfile.NamedTemporaryFile(
+            dir=settings.WORKING_DIRECTORY, prefix="hf-", delete=False
+        )
+        self.path = self._file.name
+
+    def write(self, chunk):
+        self._file.write(chunk)
+        self.size += len(chunk)
+        for digest in self._digests.values():
+            digest.update(chunk)
+        if self._git_sha1:
+            self._git_sha1.update(chunk)
+
+    def finish(self):
+        """Close the file and check it against what upstream announced."""
+        self._file.close()
+        if self.expected_size is not None and self.size != self.expected_size:
+            raise IntegrityMismatch(f"expected {self.expected_size} bytes, got {self.size}")
+        if len(self.etag) == 64 and self.etag != self._digests["sha256"].hexdigest():
+            raise IntegrityMismatch("the sha256 does not match the upstream ETag")
+        if self._git_sha1 and self.etag != self._git_sha1.hexdigest():
+            raise IntegrityMismatch("the git blob sha1 does not match the upstream ETag")
+
+    @property
+    def digests(self):
+        return {name: d.hexdigest() for name, d in self._digests.items()}
+
+    def discard(self):
+        self._file.close()
+        try:
+            os.unlink(self.path)
+        except FileNotFoundError:
+            pass
+
+
+def _save_artifact(sink):
+    artifact = Artifact(file=sink.path, size=sink.size, **sink.digests)
+    try:
+        with transaction.atomic():
+            artifact.save()
+        return artifact
+    except IntegrityError:
+        existing = Artifact.objects.filter(sha256=sink.digests["sha256"]).first()
+        if existing is None:  # removed by orphan cleanup meanwhile
+            artifact = Artifact(file=sink.path, size=sink.size, **sink.digests)
+            artifact.save()
+            return artifact
+        existing.touch()
+        sink.discard()
+        return existing
+
+
+def save_pulled_file(remote, pinned, info, sink):
+    """Store a verified download as Artifact, Content, ContentArtifact and RemoteArtifact."""
+    with transaction.atomic():
+        artifact = _save_artifact(sink)
+        content = HuggingFaceContent(
+            repo_type=pinned.repo.repo_type,
+            repo_id=pinned.repo.repo_id,
+            commit=pinned.revision,
+            relative_path=pinned.filename,
+            etag=info.etag,
+            size=sink.size,
+        )
+        try:
+            with transaction.atomic():
+                content.save()
+        except IntegrityError:
+            content = HuggingFaceContent.objects.get(content.q())
+        ca, created = ContentArtifact.objects.get_or_create(
+            content=content,
+            relative_path=pinned.relative_path(),
+            defaults={"artifact": artifact},
+        )
+        if not created and ca.artifact_id is None:
+            ca.artifact = artifact
+            ca.save()
+        RemoteArtifact.objects.get_or_create(
+            remote=remote,
+            content_artifact=ca,
+            defaults={
+                "url": remote.get_remote_artifact_url(pinned.relative_path()),
+                "size": sink.size,
+                "sha256": sink.digests["sha256"],
+            },
+        )
+    return ca
