@@ -1,0 +1,128 @@
+"""Raw HTTP against a distribution: headers, ranges, bad input."""
+
+import http.client
+import os
+from urllib.parse import urlsplit
+
+import pytest
+import requests
+
+from .conftest import unique
+from .fake_hub import HubFile
+
+
+@pytest.fixture
+def lfs_repo(fake_hub):
+    repo_id = f"org/{unique('raw')}"
+    repo = fake_hub.add_repo(repo_id)
+    data = os.urandom(100_000)
+    commit = repo.commit({"w.bin": HubFile(data, lfs=True), "small.txt": b"0123456789"})
+    return repo_id, commit, data, repo.commits[commit]
+
+
+def test_head_answers_hub_headers_without_body_fetch(hf_distribution, lfs_repo, fake_hub):
+    repo_id, commit, data, tree = lfs_repo
+    endpoint = hf_distribution()["endpoint"]
+    fake_hub.reset_log()
+    lfs = requests.head(f"{endpoint}/{repo_id}/resolve/main/w.bin", timeout=30)
+    assert lfs.status_code == 200
+    assert lfs.headers["X-Repo-Commit"] == commit
+    assert lfs.headers["X-Linked-Etag"] == f'"{tree["w.bin"].etag}"'
+    assert lfs.headers["X-Linked-Size"] == str(len(data))
+    assert lfs.headers["Content-Length"] == str(len(data))
+    small = requests.head(f"{endpoint}/{repo_id}/resolve/main/small.txt", timeout=30)
+    assert small.headers["ETag"] == f'"{tree["small.txt"].etag}"'
+    assert small.headers["Content-Length"] == "10"
+    assert "X-Linked-Etag" not in small.headers
+    assert fake_hub.body_fetches() == []
+    assert {r["method"] for r in fake_hub.requests} == {"HEAD"}
+
+
+def test_range_on_cached_and_uncached_files(hf_distribution, lfs_repo):
+    repo_id, commit, data, _ = lfs_repo
+    endpoint = hf_distribution()["endpoint"]
+    url = f"{endpoint}/{repo_id}/resolve/{commit}/w.bin"
+    uncached = requests.get(url, headers={"Range": "bytes=10-19"}, timeout=30)
+    assert uncached.status_code == 206
+    assert uncached.content == data[10:20]
+    assert uncached.headers["Content-Range"] == f"bytes 10-19/{len(data)}"
+    assert requests.get(url, timeout=30).content == data  # now cached
+    cached = requests.get(url, headers={"Range": "bytes=99990-"}, timeout=30)
+    assert cached.status_code == 206
+    assert cached.content == data[99990:]
+    past_end = requests.get(url, headers={"Range": f"bytes={len(data) + 5}-"}, timeout=30)
+    assert past_end.status_code == 416
+
+
+def test_cached_get_keeps_hub_etag(hf_distribution, lfs_repo):
+    repo_id, commit, data, tree = lfs_repo
+    endpoint = hf_distribution()["endpoint"]
+    url = f"{endpoint}/{repo_id}/resolve/{commit}/small.txt"
+    first = requests.get(url, timeout=30)
+    second = requests.get(url, timeout=30)
+    for response in (first, second):
+        assert response.content == b"0123456789"
+        assert response.headers["ETag"] == f'"{tree["small.txt"].etag}"'
+        assert response.headers["X-Repo-Commit"] == commit
+
+
+def raw_request(url, method="GET"):
+    """Send the path exactly as written (no client-side normalisation of `..`)."""
+    parts = urlsplit(url)
+    conn = http.client.HTTPConnection(parts.hostname, parts.port, timeout=30)
+    conn.request(method, parts.path)
+    response = conn.getresponse()
+    body = response.read()
+    conn.close()
+    return response.status, dict(response.getheaders()), body
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "org/name/resolve/main/../../../etc/passwd",
+        "org/name/resolve/main/a//b",
+        "org/name/resolve/..%2F..%2Fx/config.json",
+        "org/na%20me/resolve/main/config.json",
+        "org/name/resolve/main/%ff%fe",
+        "a/b/c/resolve/main/config.json",
+        "api/unknown/org/name",
+        "api/models/org/name/tree",
+    ],
+)
+def test_malformed_paths_get_a_clear_400(hf_distribution, fake_hub, path):
+    endpoint = hf_distribution()["endpoint"]
+    fake_hub.reset_log()
+    status, headers, body = raw_request(f"{endpoint}/{path}")
+    assert status == 400, body
+    assert headers.get("X-Error-Message")
+    assert fake_hub.requests == []
+
+
+def test_unknown_distribution_is_404(pulp_stack):
+    status, _, _ = raw_request(
+        f"{pulp_stack['content']}/pulp/content/{unique('nope')}/gpt2/resolve/main/config.json"
+    )
+    assert status == 404
+
+
+def test_upstream_down_gives_fast_502(pulp_api, hf_distribution):
+    setup = hf_distribution(url="http://127.0.0.1:9")  # nothing listens on the discard port
+    response = requests.get(f"{setup['endpoint']}/gpt2/resolve/main/config.json", timeout=30)
+    assert response.status_code == 502
+    assert "unreachable" in response.headers["X-Error-Message"]
+    assert response.elapsed.total_seconds() < 9
+
+
+def test_upstream_5xx_is_reported_as_bad_gateway(hf_distribution, lfs_repo, fake_hub):
+    repo_id, commit, _, _ = lfs_repo
+    endpoint = hf_distribution()["endpoint"]
+    fake_hub.fail_with = 503
+    try:
+        response = requests.get(f"{endpoint}/{repo_id}/resolve/{commit}/small.txt", timeout=30)
+    finally:
+        fake_hub.fail_with = None
+    assert response.status_code == 502
+    # Nothing bad was cached: the file is served once upstream is back.
+    ok = requests.get(f"{endpoint}/{repo_id}/resolve/{commit}/small.txt", timeout=30)
+    assert ok.content == b"0123456789"

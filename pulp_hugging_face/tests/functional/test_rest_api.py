@@ -1,0 +1,119 @@
+"""The REST API at /pulp/api/v3/{remotes,repositories,distributions,content}/hugging_face/."""
+
+import subprocess
+import time
+
+import pytest
+import requests
+from huggingface_hub import snapshot_download
+
+from .conftest import PLUGIN_API, unique
+from .fake_hub import HubFile
+
+
+def hidden(remote, name):
+    return next(f["is_set"] for f in remote["hidden_fields"] if f["name"] == name)
+
+
+def test_remote_defaults_and_write_only_token(pulp_api, pulp_stack):
+    remote = pulp_api.create("remotes", name=unique("remote"), hf_token="hf_do_not_leak")
+    assert remote["url"] == "https://huggingface.co"
+    assert remote["metadata_ttl"] == 300
+    assert remote["policy"] == "immediate"
+    assert "hf_token" not in remote
+    assert hidden(remote, "hf_token") is True
+    listed = requests.get(
+        pulp_stack["api"] + PLUGIN_API.format("remotes"),
+        params={"name": remote["name"]},
+        auth=("admin", "password"),
+        timeout=30,
+    )
+    assert "hf_do_not_leak" not in listed.text
+    # Encrypted at rest: the database holds no plain token.
+    row = subprocess.run(
+        [
+            "psql",
+            "-h",
+            "127.0.0.1",
+            "-U",
+            "postgres",
+            "-d",
+            "pulp_hf_functest",
+            "-Atc",
+            "SELECT hf_token FROM hugging_face_huggingfaceremote WHERE remote_ptr_id = "
+            f"'{remote['pulp_href'].rstrip('/').rsplit('/', 1)[-1]}'",
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.strip()
+    assert row and "hf_do_not_leak" not in row
+    # Clearing it.
+    task = pulp_api.request("PATCH", remote["pulp_href"], json={"hf_token": None})
+    pulp_api.wait_task(task["task"])
+    assert hidden(pulp_api.get(remote["pulp_href"]), "hf_token") is False
+
+
+def test_token_is_not_logged(pulp_api, pulp_stack, hf_distribution, fake_hub, tmp_path):
+    repo_id = f"org/{unique('logged')}"
+    fake_hub.add_repo(repo_id).commit({"a.txt": b"a"})
+    setup = hf_distribution(hf_token="hf_valid_token")
+    snapshot_download(repo_id, cache_dir=tmp_path, endpoint=setup["endpoint"])
+    for log in (pulp_stack["state"] / "log").glob("*.log"):
+        assert "hf_valid_token" not in log.read_text(errors="replace"), log.name
+
+
+def test_remote_rejects_bad_values(pulp_api):
+    with pytest.raises(AssertionError, match="400"):
+        pulp_api.create("remotes", name=unique("remote"), metadata_ttl=-1)
+    with pytest.raises(AssertionError, match="400"):
+        pulp_api.create("remotes", name=unique("remote"), url="not a url")
+
+
+def test_distribution_exposes_remote_and_repository(pulp_api, hf_distribution):
+    setup = hf_distribution()
+    dist = setup["distribution"]
+    assert dist["remote"] == setup["remote"]["pulp_href"]
+    assert dist["repository"] == setup["repository"]["pulp_href"]
+    assert dist["base_url"].endswith(f"/pulp/content/{dist['base_path']}/")
+    assert "/hugging_face/hugging-face/" in dist["pulp_href"]
+
+
+def wait_for_content(pulp_api, repository_href, count, timeout=30):
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        repo = pulp_api.get(repository_href)
+        version = pulp_api.get(repo["latest_version_href"])
+        present = version["content_summary"]["present"].get("hugging_face.hugging-face")
+        if present and present["count"] >= count:
+            return repo, version
+        time.sleep(0.3)
+    raise AssertionError(f"repository did not reach {count} units in {timeout}s")
+
+
+def test_pull_through_lands_in_repository_and_content_is_filterable(
+    pulp_api, hf_distribution, fake_hub, tmp_path
+):
+    repo_id = f"org/{unique('pinned')}"
+    data = b"\x00" * 1000
+    commit = fake_hub.add_repo(repo_id).commit(
+        {"config.json": b"{}", "weights.bin": HubFile(data, lfs=True)}
+    )
+    setup = hf_distribution()
+    snapshot_download(repo_id, cache_dir=tmp_path, endpoint=setup["endpoint"])
+    wait_for_content(pulp_api, setup["repository"]["pulp_href"], 2)
+
+    units = pulp_api.list("content", repo_id=repo_id)
+    assert {u["relative_path"] for u in units} == {"config.json", "weights.bin"}
+    weights = next(u for u in units if u["relative_path"] == "weights.bin")
+    assert weights["commit"] == commit
+    assert weights["repo_type"] == "model"
+    assert weights["size"] == 1000
+    assert weights["etag"] == fake_hub.repos[("model", repo_id)].commits[commit]["weights.bin"].etag
+    assert weights["artifact"]
+    assert (
+        pulp_api.list("content", repo_id=repo_id, relative_path="config.json")[0]["commit"]
+        == commit
+    )
+    assert pulp_api.list("content", commit=commit, repo_type="dataset") == []
+    assert len(pulp_api.list("content", commit=commit)) == 2
