@@ -117,3 +117,25 @@ def test_pull_through_lands_in_repository_and_content_is_filterable(
     )
     assert pulp_api.list("content", commit=commit, repo_type="dataset") == []
     assert len(pulp_api.list("content", commit=commit)) == 2
+
+
+def test_pulp_cli_sees_the_plugin(pulp_stack, tmp_path):
+    import json
+    import sys
+    from pathlib import Path
+
+    pulp = str(Path(sys.executable).parent / "pulp")
+    config = tmp_path / "cli.toml"
+    config.write_text(
+        f'[cli]\nbase_url = "{pulp_stack["api"]}"\nusername = "admin"\npassword = "password"\n'
+    )
+    result = subprocess.run(
+        [pulp, "--config", str(config), "status"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 0, result.stderr
+    versions = {v["component"]: v for v in json.loads(result.stdout)["versions"]}
+    assert versions["hugging_face"]["package"] == "pulp-hugging-face"
+    assert versions["hugging_face"]["domain_compatible"] is True
