@@ -175,7 +175,7 @@ ALLOWED_IMPORT_PATHS = []
                     "-D",
                     str(data),
                     "-l",
-                    str(self.log_dir / "postgresql.log"),
+                    str(data / "postgresql.log"),
                     "-o",
                     f"-k {data} -p {PRIVATE_PG_PORT} -c listen_addresses=''",
                     "-w",
@@ -282,7 +282,15 @@ ALLOWED_IMPORT_PATHS = []
                 os.killpg(pid, signal.SIGKILL)
         for key in self.services():
             self.pid_file(key).unlink(missing_ok=True)
-        return [key for key, _ in stopped]
+        stopped = [key for key, _ in stopped]
+        data = self.state / "pgdata"
+        if (data / "postmaster.pid").exists():
+            runas = ["runuser", "-u", "postgres", "--"] if os.geteuid() == 0 else []
+            pg_ctl = sorted(Path("/usr/lib/postgresql").glob("*/bin/pg_ctl"))
+            pg_ctl = shutil.which("pg_ctl") or (str(pg_ctl[-1]) if pg_ctl else "pg_ctl")
+            subprocess.run(runas + [pg_ctl, "-D", str(data), "-m", "fast", "stop"], check=False)
+            stopped.append("postgresql")
+        return stopped
 
     # -- health and defaults ----------------------------------------------------------------
     def request(self, method, path, body=None):

@@ -64,7 +64,18 @@ def pulp_stack():
         "state": STATE_DIR,
     }
     if os.environ.get("PULP_TEST_KEEP") != "1":
+        pids = [int(p.read_text()) for p in (STATE_DIR / "run").glob("*.pid")]
         devstack("stop")
+        alive = [pid for pid in pids if _alive(pid)]
+        assert not alive, f"`devstack.py stop` left processes behind: {alive}"
+
+
+def _alive(pid):
+    try:
+        os.kill(pid, 0)
+        return True
+    except ProcessLookupError:
+        return False
 
 
 class PulpApi:
