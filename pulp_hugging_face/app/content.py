@@ -20,13 +20,22 @@ from pulpcore.plugin.models import Remote
 
 from pulp_hugging_face import hub
 
-from . import upstream
+from . import metadata, upstream
 from .models import HuggingFaceDistribution
-from .storage import ArtifactSink, IntegrityMismatch, find_cached, save_pulled_file
+from .repository_adds import RepositoryAdds
+from .singleflight import InflightLock
+from .storage import (
+    ArtifactSink,
+    IntegrityMismatch,
+    StoredUnderOtherEtag,
+    find_cached,
+    save_pulled_file,
+)
 
 log = logging.getLogger(__name__)
 
 CHUNK_SIZE = 1 << 20
+FOLLOW_POLL = 0.02
 PREFIX = settings.CONTENT_PATH_PREFIX + ("{pulp_domain}/" if settings.DOMAIN_ENABLED else "")
 PREFIX_SEGMENTS = PREFIX.strip("/").count("/") + 1
 HUB_ROUTE = PREFIX + r"{path:.+/resolve/.+|(?:.+/)?api/.+}"
@@ -71,6 +80,12 @@ class HubFileResponse(web.FileResponse):
     @etag.setter
     def etag(self, value):
         self.headers["ETag"] = f'"{self._hub_etag}"'
+
+
+def _abort(request):
+    """Cut the connection so the client sees a failed download, never wrong bytes."""
+    if request.transport:
+        request.transport.close()
 
 
 class HuggingFaceHandler(Handler):
@@ -119,11 +134,12 @@ class HuggingFaceHandler(Handler):
                 404, f"Revision {path.revision!r} is not pinned here.", code="RevisionNotFound"
             )
         else:
-            info = await upstream.file_info(remote, path)
-            commit = info.commit
+            commit, info = await metadata.resolve_revision(remote, path)
         pinned = path.at(commit)
         cached = await sync_to_async(find_cached)(distro, pinned)
         if cached is not None:
+            if not cached.in_repository and distro.repository_version_id is None:
+                await self._add_to_repository(distro, cached.content_artifact)
             return await self._serve_cached(request, cached, pinned)
         if remote is None:
             return hub_error(
@@ -178,13 +194,28 @@ class HuggingFaceHandler(Handler):
             return response
 
     async def _fetch_and_store(self, request, distro, remote, path, info):
-        """Stream a file from upstream to the client and, unless streamed-only, store it.
+        """Fetch an uncached file once, however many clients ask for it at the same time."""
+        store = remote.policy != Remote.STREAMED
+        if not store or info.size is None:
+            return await self._download(request, distro, remote, path, info, None)
+        lock = InflightLock(remote.pk, path.relative_path())
+        if not lock.try_lead():
+            return await self._follow(request, lock, distro, remote, path, info)
+        try:
+            cached = await sync_to_async(find_cached)(distro, path)
+            if cached is not None:  # a leader finished just before we took the lock
+                return await self._serve_cached(request, cached, path)
+            return await self._download(request, distro, remote, path, info, lock)
+        finally:
+            lock.release()
+
+    async def _download(self, request, distro, remote, path, info, lock):
+        """Stream a file from upstream to the client and, with a lock, store it.
 
         Writing and hashing run in a thread while the event loop moves the next chunk. If the
         client goes away the download still completes, so the work is not lost.
         """
-        store = remote.policy != Remote.STREAMED
-        sink = ArtifactSink(info.etag, info.size) if store else None
+        sink = ArtifactSink(info.etag, info.size, lock.new_part_path()) if lock else None
         loop = asyncio.get_running_loop()
         response = web.StreamResponse(
             headers=file_headers(info.commit, info.etag, info.size, path.filename)
@@ -215,14 +246,16 @@ class HuggingFaceHandler(Handler):
                 await loop.run_in_executor(None, sink.finish)
                 ca = await asyncio.shield(sync_to_async(save_pulled_file)(remote, path, info, sink))
                 await self._add_to_repository(distro, ca)
+        except StoredUnderOtherEtag as exc:  # the client got its upstream's verified bytes
+            sink.discard()
+            log.warning("Not stored: %s", exc)
         except (upstream.UpstreamError, IntegrityMismatch) as exc:
             if sink:
                 sink.discard()
             if not response.prepared:
                 raise
             log.warning("Aborted %s: %s", path.relative_path(), exc)
-            if request.transport:
-                request.transport.close()
+            _abort(request)
             return response
         except BaseException:
             if sink:
@@ -232,11 +265,58 @@ class HuggingFaceHandler(Handler):
             await response.write_eof()
         return response
 
+    async def _follow(self, request, lock, distro, remote, path, info):
+        """Stream another request's download of the same file as it grows."""
+        part = None
+        while part is None and lock.leader_active():
+            part = lock.published_part()
+            if part is None:
+                await asyncio.sleep(FOLLOW_POLL)
+        if part is None:  # the leader is already done: it stored the file, or it failed
+            cached = await sync_to_async(find_cached)(distro, path)
+            if cached is not None:
+                return await self._serve_cached(request, cached, path)
+            return await self._download(request, distro, remote, path, info, None)
+        try:
+            part_file = open(part, "rb")
+        except FileNotFoundError:  # stored (moved) or discarded between the two calls
+            return await self._fetch_and_store(request, distro, remote, path, info)
+        response = web.StreamResponse(
+            headers=file_headers(info.commit, info.etag, info.size, path.filename)
+        )
+        response.content_length = info.size
+        await response.prepare(request)
+        loop = asyncio.get_running_loop()
+        sent = 0
+        with part_file:
+            while sent < info.size:
+                chunk = await loop.run_in_executor(None, part_file.read, CHUNK_SIZE)
+                if chunk:
+                    try:
+                        await response.write(chunk)
+                    except (ConnectionError, RuntimeError):
+                        return response
+                    sent += len(chunk)
+                elif lock.leader_active():
+                    await asyncio.sleep(FOLLOW_POLL)
+                elif not (chunk := await loop.run_in_executor(None, part_file.read, 1)):
+                    break  # the leader stopped before the end
+                else:
+                    part_file.seek(-1, 1)
+        while lock.leader_active():  # it is verifying and storing what we streamed
+            await asyncio.sleep(FOLLOW_POLL)
+        if sent != info.size or await sync_to_async(find_cached)(distro, path) is None:
+            log.warning("Aborted %s: the shared download failed.", path.relative_path())
+            _abort(request)
+            return response
+        await response.write_eof()
+        return response
+
     async def _add_to_repository(self, distro, content_artifact):
         if distro.repository_id:
             repository = await distro.repository.acast()
             if repository.PULL_THROUGH_SUPPORTED:
-                await repository.async_pull_through_add_content(content_artifact)
+                await repository_adds.add(repository, content_artifact.content_id)
 
     # -- metadata API -----------------------------------------------------------------------
     async def serve_api(self, request, distro, remote, api_path):
@@ -249,7 +329,7 @@ class HuggingFaceHandler(Handler):
         data = None
         if request.method == "POST":
             data = await request.post()
-        answer = await upstream.api(
+        answer = await metadata.api_answer(
             remote, "POST" if data is not None else "GET", api_path, request.query, data
         )
         headers = dict(answer.headers)
@@ -260,5 +340,8 @@ class HuggingFaceHandler(Handler):
         return web.Response(status=answer.status, body=answer.body, headers=headers)
 
 
+repository_adds = RepositoryAdds()
 handler = HuggingFaceHandler()
+app.on_shutdown.append(repository_adds.flush_all)
+app.on_cleanup.append(upstream.close_sessions)
 app.add_routes([web.get(HUB_ROUTE, handler.serve), web.post(API_ROUTE, handler.serve)])

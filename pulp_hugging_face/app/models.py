@@ -6,6 +6,7 @@ from django.db import models
 
 from pulpcore.plugin.models import (
     AutoAddObjPermsMixin,
+    BaseModel,
     Content,
     Distribution,
     EncryptedTextField,
@@ -90,6 +91,28 @@ class HuggingFaceRemote(Remote, AutoAddObjPermsMixin):
         except hub.HubPathError:
             return None
         return HuggingFaceContent
+
+
+class HuggingFaceMetadata(BaseModel):
+    """An upstream metadata answer remembered per remote.
+
+    Two kinds: a revision (branch, tag, `refs/pr/N`) resolved to `commit`, and a metadata API
+    answer (`status`, `headers`, `body`). Commit-addressed answers never expire; the others are
+    trusted for the remote's `metadata_ttl` and served stale when upstream cannot be reached.
+    """
+
+    remote = models.ForeignKey(HuggingFaceRemote, on_delete=models.CASCADE)
+    key = models.TextField()
+    commit = models.CharField(max_length=40, null=True)
+    status = models.PositiveSmallIntegerField(default=200)
+    headers = models.JSONField(default=dict)
+    body = models.BinaryField(null=True)
+    immutable = models.BooleanField(default=False)
+    fetched_at = models.DateTimeField()
+
+    class Meta:
+        default_related_name = "%(app_label)s_%(model_name)s"
+        unique_together = ("remote", "key")
 
 
 class HuggingFaceRepository(Repository, AutoAddObjPermsMixin):

@@ -7,15 +7,19 @@ from dataclasses import dataclass
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
-from django.db.models import Q
 
 from pulpcore.plugin.models import Artifact, ContentArtifact, RemoteArtifact
+from pulpcore.plugin.util import get_domain_pk
 
 from .models import HuggingFaceContent
 
 
 class IntegrityMismatch(Exception):
     """The bytes from upstream do not match the size or ETag upstream announced."""
+
+
+class StoredUnderOtherEtag(Exception):
+    """The file is already stored with another ETag: two upstreams disagree about it."""
 
 
 @dataclass
@@ -27,6 +31,7 @@ class CachedFile:
     size: int
     file_path: str | None
     content_artifact: ContentArtifact
+    in_repository: bool
 
 
 def find_cached(distro, pinned):
@@ -35,28 +40,20 @@ def find_cached(distro, pinned):
     A distribution serves what its own remote fetched and what its repository holds, never
     what another remote (another upstream or token) fetched.
     """
-    visible = Q()
-    if distro.remote_id:
-        visible |= Q(contentartifact__remoteartifact__remote_id=distro.remote_id)
+    keys = HuggingFaceContent.objects.filter(
+        _pulp_domain_id=distro.pulp_domain_id,
+        repo_type=pinned.repo.repo_type,
+        repo_id=pinned.repo.repo_id,
+        commit=pinned.revision,
+        relative_path=pinned.filename,
+    ).only("commit", "etag", "size")
     version = distro.repository_version
     if version is None and distro.repository_id:
         version = distro.repository.latest_version()
-    if version is not None:
-        visible |= Q(pk__in=version.content)
-    if not visible:
-        return None
-    content = (
-        HuggingFaceContent.objects.filter(
-            visible,
-            _pulp_domain_id=distro.pulp_domain_id,
-            repo_type=pinned.repo.repo_type,
-            repo_id=pinned.repo.repo_id,
-            commit=pinned.revision,
-            relative_path=pinned.filename,
-        )
-        .only("commit", "etag", "size")
-        .first()
-    )
+    content = keys.filter(pk__in=version.content).first() if version is not None else None
+    in_repository = content is not None
+    if content is None and distro.remote_id:
+        content = keys.filter(contentartifact__remoteartifact__remote_id=distro.remote_id).first()
     if content is None:
         return None
     ca = (
@@ -68,7 +65,7 @@ def find_cached(distro, pinned):
         return None
     storage = ca.artifact.file.storage
     file_path = storage.path(ca.artifact.file.name) if hasattr(storage, "path") else None
-    return CachedFile(content.commit, content.etag, content.size, file_path, ca)
+    return CachedFile(content.commit, content.etag, content.size, file_path, ca, in_repository)
 
 
 class ArtifactSink:
@@ -78,7 +75,7 @@ class ArtifactSink:
     file by one, so both kinds of Hub ETag are verified before anything is stored.
     """
 
-    def __init__(self, etag, expected_size):
+    def __init__(self, etag, expected_size, path=None):
         self.etag = etag
         self.expected_size = expected_size
         self.size = 0
@@ -88,9 +85,12 @@ class ArtifactSink:
         self._git_sha1 = None
         if len(etag) == 40 and expected_size is not None:
             self._git_sha1 = hashlib.sha1(f"blob {expected_size}\0".encode())
-        self._file = tempfile.NamedTemporaryFile(
-            dir=settings.WORKING_DIRECTORY, prefix="hf-", delete=False
-        )
+        if path:
+            self._file = open(path, "xb")
+        else:
+            self._file = tempfile.NamedTemporaryFile(
+                dir=settings.WORKING_DIRECTORY, prefix="hf-", delete=False
+            )
         self.path = self._file.name
 
     def write(self, chunk):
@@ -141,17 +141,26 @@ def _save_artifact(sink):
 
 
 def save_pulled_file(remote, pinned, info, sink):
-    """Store a verified download as Artifact, Content, ContentArtifact and RemoteArtifact."""
+    """Store a verified download as Artifact, Content, ContentArtifact and RemoteArtifact.
+
+    Refuses (StoredUnderOtherEtag) when the same file is already stored under another ETag:
+    two upstreams disagree about it, and the stored bytes are not replaced or mixed up.
+    """
+    fields = dict(
+        repo_type=pinned.repo.repo_type,
+        repo_id=pinned.repo.repo_id,
+        commit=pinned.revision,
+        relative_path=pinned.filename,
+    )
+    existing = HuggingFaceContent.objects.filter(_pulp_domain_id=get_domain_pk(), **fields).first()
+    if existing is not None and existing.etag != info.etag:
+        raise StoredUnderOtherEtag(
+            f"{pinned.relative_path()} is stored with ETag {existing.etag}, but this remote's "
+            f"upstream names it {info.etag}"
+        )
     with transaction.atomic():
         artifact = _save_artifact(sink)
-        content = HuggingFaceContent(
-            repo_type=pinned.repo.repo_type,
-            repo_id=pinned.repo.repo_id,
-            commit=pinned.revision,
-            relative_path=pinned.filename,
-            etag=info.etag,
-            size=sink.size,
-        )
+        content = HuggingFaceContent(etag=info.etag, size=sink.size, **fields)
         try:
             with transaction.atomic():
                 content.save()

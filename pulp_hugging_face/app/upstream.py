@@ -9,6 +9,9 @@ answers into `UpstreamError`s that keep `X-Error-Code` / `X-Error-Message`.
 import asyncio
 import json
 import logging
+import os
+import ssl
+import tempfile
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from urllib.parse import urljoin
@@ -23,7 +26,7 @@ log = logging.getLogger(__name__)
 MAX_REDIRECTS = 5
 MAX_API_BODY = 64 * 1024 * 1024
 # The Hub client gives a HEAD 10 s: answer before it gives up.
-METADATA_TIMEOUT = aiohttp.ClientTimeout(total=8, sock_connect=5)
+METADATA_TIMEOUT = 8.0
 ERROR_HEADERS = ("X-Error-Code", "X-Error-Message", "X-Repo-Commit")
 XET_HEADERS = ("X-Xet-Hash", "X-Xet-Refresh-Route", "X-Xet-Cas-Url", "X-Xet-Access-Token")
 
@@ -55,17 +58,65 @@ class FileInfo:
 _sessions = {}
 
 
+def _ssl_context(remote):
+    """TLS settings of the remote, as pulpcore's downloaders apply them."""
+    if not (remote.ca_cert or remote.client_cert or not remote.tls_validation):
+        return None
+    context = ssl.create_default_context(cadata=remote.ca_cert or None)
+    if remote.client_cert and remote.client_key:
+        with tempfile.TemporaryDirectory() as tmp:
+            cert, key = os.path.join(tmp, "cert.pem"), os.path.join(tmp, "key.pem")
+            for path, value in ((cert, remote.client_cert), (key, remote.client_key)):
+                with open(os.open(path, os.O_CREAT | os.O_WRONLY, 0o600), "w") as handle:
+                    handle.write(value)
+            context.load_cert_chain(cert, key)
+    if not remote.tls_validation:
+        context.check_hostname = False
+        context.verify_mode = ssl.CERT_NONE
+    return context
+
+
+def _new_session(remote):
+    headers = {"User-Agent": f"pulp_hugging_face aiohttp/{aiohttp.__version__}"}
+    for header in remote.headers or []:
+        headers.update(header)
+    timeout = aiohttp.ClientTimeout(
+        total=remote.total_timeout,
+        connect=remote.connect_timeout,
+        sock_connect=remote.sock_connect_timeout or 30,
+        sock_read=remote.sock_read_timeout or 300,
+    )
+    connector = aiohttp.TCPConnector(
+        ssl=_ssl_context(remote) or True,
+        limit=remote.download_concurrency or remote.DEFAULT_DOWNLOAD_CONCURRENCY * 8,
+        resolver=aiohttp.ThreadedResolver(),
+    )
+    return aiohttp.ClientSession(
+        connector=connector, timeout=timeout, headers=headers, requote_redirect_url=False
+    )
+
+
 def _session_for(remote):
-    """The remote's aiohttp session, reused until the remote changes."""
+    """The remote's aiohttp session (connection pool), reused until the remote changes."""
     key = (remote.pk, remote.pulp_last_updated)
     session = _sessions.get(key)
     if session is None or session.closed:
         for old_key in [k for k in _sessions if k[0] == remote.pk]:
-            old = _sessions.pop(old_key)
-            asyncio.get_running_loop().create_task(old.close())
-        session = remote.download_factory._session
-        _sessions[key] = session
+            asyncio.get_running_loop().create_task(_sessions.pop(old_key).close())
+        session = _sessions[key] = _new_session(remote)
     return session
+
+
+async def close_sessions(app=None):
+    """Close every upstream session (content app shutdown)."""
+    while _sessions:
+        await _sessions.popitem()[1].close()
+
+
+def _metadata_timeout(remote):
+    """Metadata calls end before the Hub client's own time-out, or sooner if the remote says."""
+    total = min(remote.total_timeout or METADATA_TIMEOUT, METADATA_TIMEOUT)
+    return aiohttp.ClientTimeout(total=total, sock_connect=min(total, 5))
 
 
 def _request_kwargs(remote):
@@ -152,7 +203,7 @@ async def file_info(remote, resolve_path):
                 url,
                 headers={**headers, **_auth_headers(remote, url)},
                 allow_redirects=False,
-                timeout=METADATA_TIMEOUT,
+                timeout=_metadata_timeout(remote),
                 **_request_kwargs(remote),
             ) as response:
                 location = response.headers.get("Location")
@@ -190,12 +241,7 @@ async def open_file(remote, resolve_path, range_header=None):
     headers = {"Accept-Encoding": "identity"}
     if range_header:
         headers["Range"] = range_header
-    timeout = aiohttp.ClientTimeout(
-        total=remote.total_timeout,
-        sock_connect=remote.sock_connect_timeout or 30,
-        sock_read=remote.sock_read_timeout or 300,
-    )
-    async with request(remote, "GET", url, headers=headers, timeout=timeout) as response:
+    async with request(remote, "GET", url, headers=headers) as response:
         if response.status >= 400:
             raise _upstream_error(response)
         yield response
@@ -223,7 +269,7 @@ async def api(remote, method, api_path, query=None, data=None):
     """Call the Hub metadata API and return its answer with Xet hints removed."""
     url = f"{remote.hub_url}/{api_path.url()}"
     async with request(
-        remote, method, url, params=query or None, data=data, timeout=METADATA_TIMEOUT
+        remote, method, url, params=query or None, data=data, timeout=_metadata_timeout(remote)
     ) as response:
         body = await _read_limited(response)
         if response.status >= 400:

@@ -74,6 +74,7 @@ class FakeHub:
         self.requests = []
         self.cdn_requests = []
         self.fail_with = None  # e.g. 503 to simulate an outage
+        self.delay = 0  # seconds to stall every Hub answer (a hanging upstream)
         self._loop = None
         self._runners = []
 
@@ -128,9 +129,13 @@ class FakeHub:
         self.cdn_requests.clear()
 
     def body_fetches(self, filename=None):
-        """GETs of file bodies seen by the Hub (resolve GETs) and the CDN."""
-        hub_gets = [r for r in self.requests if r["method"] == "GET" and "/resolve/" in r["path"]]
-        hits = hub_gets + self.cdn_requests
+        """File bodies sent: resolve GETs answered with a body by the Hub, and CDN GETs."""
+        hub_gets = [
+            r
+            for r in self.requests
+            if r["method"] == "GET" and "/resolve/" in r["path"] and r.get("status") != 302
+        ]
+        hits = hub_gets + [r for r in self.cdn_requests if r["method"] == "GET"]
         if filename:
             hits = [r for r in hits if r.get("file") == filename]
         return hits
@@ -176,17 +181,23 @@ class FakeHub:
     # -- the Hub ----------------------------------------------------------------------------
     async def handle_hub(self, request):
         raw = request.rel_url.raw_path
-        self.requests.append(
-            {
-                "method": request.method,
-                "path": raw,
-                "query": dict(request.query),
-                "authorization": request.headers.get("Authorization"),
-                "file": unquote(raw.rsplit("/", 1)[-1]),
-            }
-        )
+        record = {
+            "method": request.method,
+            "path": raw,
+            "query": dict(request.query),
+            "authorization": request.headers.get("Authorization"),
+            "file": unquote(raw.rsplit("/", 1)[-1]),
+        }
+        self.requests.append(record)
+        if self.delay:
+            await asyncio.sleep(self.delay)
         if self.fail_with:
             return self.error(self.fail_with, None, "Service unavailable")
+        response = await self._answer_hub(request, raw)
+        record["status"] = response.status
+        return response
+
+    async def _answer_hub(self, request, raw):
         segments = [unquote(s) for s in raw.lstrip("/").split("/")]
         if segments[0] == "api":
             return await self.handle_api(request, segments[1:])
