@@ -9,3 +9,9 @@ class HuggingFacePluginAppConfig(PulpPluginAppConfig):
     version = "0.1.0.dev0"
     python_package_name = "pulp-hugging-face"
     domain_compatible = True
+
+    def ready(self):
+        super().ready()
+        from .invalidation import connect_signals
+
+        connect_signals()

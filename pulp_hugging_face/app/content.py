@@ -9,6 +9,7 @@ and stored in the same pass.
 import asyncio
 import logging
 import mimetypes
+import os
 
 from aiohttp import web
 from asgiref.sync import sync_to_async
@@ -17,10 +18,11 @@ from django.conf import settings
 from pulpcore.content import app
 from pulpcore.plugin.content import Handler, PathNotResolved
 from pulpcore.plugin.models import Remote
+from pulpcore.plugin.util import get_domain_pk
 
 from pulp_hugging_face import hub
 
-from . import metadata, upstream
+from . import invalidation, memo, metadata, upstream
 from .models import HuggingFaceDistribution
 from .repository_adds import RepositoryAdds
 from .singleflight import InflightLock
@@ -94,12 +96,16 @@ class HuggingFaceHandler(Handler):
     distribution_model = HuggingFaceDistribution
 
     async def serve(self, request):
-        try:
-            distro = await sync_to_async(self._match_distribution)(request.match_info["path"])
-        except PathNotResolved:
-            return await Handler().stream_content(request)
-        await sync_to_async(self._permit)(request, distro)
-        remote = await distro.remote.acast() if distro.remote_id else None
+        path = request.match_info["path"]
+        found = self._remembered_distribution(path)
+        if found is None:
+            try:
+                found = await sync_to_async(self._load_distribution)(path)
+            except PathNotResolved:
+                return await Handler().stream_content(request)
+        distro, remote = found
+        if distro.content_guard_id:
+            await sync_to_async(self._permit)(request, distro)
         try:
             hub_path = hub.parse_url_path(self._hub_raw_path(request, distro))
         except hub.HubPathError as exc:
@@ -110,6 +116,36 @@ class HuggingFaceHandler(Handler):
             return await self.serve_api(request, distro, remote, hub_path)
         except upstream.UpstreamError as exc:
             return hub_error(exc.status, exc.message, exc.headers)
+
+    @staticmethod
+    def _remembered_distribution(path):
+        domain_pk = get_domain_pk()
+        for base_path in Handler._base_paths(path):
+            found = memo.distributions.get((domain_pk, base_path))
+            if found is not None:
+                return found
+        return None
+
+    def _load_distribution(self, path):
+        distro = self._match_distribution(path)
+        remote = distro.remote.cast() if distro.remote_id else None
+        found = (distro, remote)
+        memo.distributions.put((distro.pulp_domain_id, distro.base_path), found)
+        return found
+
+    @staticmethod
+    async def _find_cached(distro, pinned):
+        """The stored file for `pinned`, remembered per distribution while it exists."""
+        key = (distro.pk, pinned.relative_path())
+        cached = memo.cached_files.get(key)
+        if cached is not None and cached.file_path and not os.path.exists(cached.file_path):
+            memo.cached_files.pop(key)
+            cached = None
+        if cached is None:
+            cached = await sync_to_async(find_cached)(distro, pinned)
+            if cached is not None:
+                memo.cached_files.put(key, cached)
+        return cached
 
     @staticmethod
     def _hub_raw_path(request, distro):
@@ -136,7 +172,7 @@ class HuggingFaceHandler(Handler):
         else:
             commit, info = await metadata.resolve_revision(remote, path)
         pinned = path.at(commit)
-        cached = await sync_to_async(find_cached)(distro, pinned)
+        cached = await self._find_cached(distro, pinned)
         if cached is not None:
             if not cached.in_repository and distro.repository_version_id is None:
                 await self._add_to_repository(distro, cached.content_artifact)
@@ -344,4 +380,6 @@ repository_adds = RepositoryAdds()
 handler = HuggingFaceHandler()
 app.on_shutdown.append(repository_adds.flush_all)
 app.on_cleanup.append(upstream.close_sessions)
+app.on_startup.append(invalidation.start_listener)
+app.on_cleanup.append(invalidation.stop_listener)
 app.add_routes([web.get(HUB_ROUTE, handler.serve), web.post(API_ROUTE, handler.serve)])

@@ -15,7 +15,7 @@ from django.utils import timezone
 
 from pulp_hugging_face import hub
 
-from . import upstream
+from . import memo, upstream
 from .models import HuggingFaceMetadata
 
 log = logging.getLogger(__name__)
@@ -55,7 +55,9 @@ def _fresh(entry, remote):
 async def remember_revision(remote, repo, revision, commit):
     """Record that `revision` of `repo` pointed at `commit` just now."""
     if hub.is_commit(commit) and not hub.is_commit(revision):
-        await sync_to_async(_put)(remote, revision_key(repo, revision), commit=commit)
+        key = revision_key(repo, revision)
+        memo.learn_revision(remote, key, commit)
+        await sync_to_async(_put)(remote, key, commit=commit)
 
 
 async def resolve_revision(remote, resolve_path):
@@ -66,8 +68,13 @@ async def resolve_revision(remote, resolve_path):
     if hub.is_commit(resolve_path.revision):
         return resolve_path.revision, None
     key = revision_key(resolve_path.repo, resolve_path.revision)
+    commit = memo.fresh_revision(remote, key)
+    if commit:
+        return commit, None
     entry = await sync_to_async(_get)(remote, key)
     if entry and _fresh(entry, remote):
+        age = (timezone.now() - entry.fetched_at).total_seconds()
+        memo.learn_revision(remote, key, entry.commit, age)
         return entry.commit, None
     try:
         info = await upstream.file_info(remote, resolve_path)
