@@ -8,7 +8,7 @@ ifeq ($(UV),)
 UV := $(VENV)-tools/bin/uv
 endif
 
-.PHONY: run stop status venv lint unit functional test format clean
+.PHONY: run stop status venv lint unit functional test bench format clean
 
 $(UV):
 	$(PYTHON) -m venv $(VENV)-tools && $(VENV)-tools/bin/pip install -q uv
@@ -46,6 +46,9 @@ functional: venv
 	$(BIN)/pytest -p no:cacheprovider pulp_hugging_face/tests/functional
 
 test: lint unit functional
+
+bench: venv
+	$(BIN)/python bench/benchmark.py
 
 format: venv
 	$(BIN)/black .

@@ -280,11 +280,6 @@ class HuggingFaceHandler(Handler):
                     await pending
             if sink:
                 await loop.run_in_executor(None, sink.finish)
-                ca = await asyncio.shield(sync_to_async(save_pulled_file)(remote, path, info, sink))
-                await self._add_to_repository(distro, ca)
-        except StoredUnderOtherEtag as exc:  # the client got its upstream's verified bytes
-            sink.discard()
-            log.warning("Not stored: %s", exc)
         except (upstream.UpstreamError, IntegrityMismatch) as exc:
             if sink:
                 sink.discard()
@@ -298,8 +293,23 @@ class HuggingFaceHandler(Handler):
                 sink.discard()
             raise
         if not client_gone:
-            await response.write_eof()
+            await response.write_eof()  # verified: the client is done, storing goes on
+        if sink:
+            await asyncio.shield(self._store(distro, remote, path, info, sink))
         return response
+
+    async def _store(self, distro, remote, path, info, sink):
+        try:
+            await asyncio.get_running_loop().run_in_executor(None, sink.complete_digests)
+            ca = await sync_to_async(save_pulled_file)(remote, path, info, sink)
+        except StoredUnderOtherEtag as exc:  # the client got its upstream's verified bytes
+            sink.discard()
+            log.warning("Not stored: %s", exc)
+            return
+        except BaseException:
+            sink.discard()
+            raise
+        await self._add_to_repository(distro, ca)
 
     async def _follow(self, request, lock, distro, remote, path, info):
         """Stream another request's download of the same file as it grows."""

@@ -69,19 +69,18 @@ def find_cached(distro, pinned):
 
 
 class ArtifactSink:
-    """A temporary file that records size and digests as chunks arrive, and checks them.
+    """A temporary file that checks what arrives against the upstream's size and ETag.
 
-    Besides the digests pulpcore keeps, it computes the git blob sha1 when the Hub named the
-    file by one, so both kinds of Hub ETag are verified before anything is stored.
+    While streaming it computes only what verification needs: the sha256 (LFS ETags) and, when
+    the Hub named the file by one, the git blob sha1. The other digests pulpcore keeps are
+    computed by `complete_digests()` once the client has its bytes.
     """
 
     def __init__(self, etag, expected_size, path=None):
         self.etag = etag
         self.expected_size = expected_size
         self.size = 0
-        self._digests = {name: hashlib.new(name) for name in Artifact.DIGEST_FIELDS}
-        if "sha256" not in self._digests:
-            self._digests["sha256"] = hashlib.sha256()
+        self._digests = {"sha256": hashlib.sha256()}
         self._git_sha1 = None
         if len(etag) == 40 and expected_size is not None:
             self._git_sha1 = hashlib.sha1(f"blob {expected_size}\0".encode())
@@ -110,6 +109,16 @@ class ArtifactSink:
             raise IntegrityMismatch("the sha256 does not match the upstream ETag")
         if self._git_sha1 and self.etag != self._git_sha1.hexdigest():
             raise IntegrityMismatch("the git blob sha1 does not match the upstream ETag")
+
+    def complete_digests(self, chunk_size=1 << 20):
+        """Compute the remaining digests pulpcore stores, reading the closed file again."""
+        missing = {n: hashlib.new(n) for n in Artifact.DIGEST_FIELDS if n not in self._digests}
+        if missing:
+            with open(self.path, "rb") as handle:
+                while chunk := handle.read(chunk_size):
+                    for digest in missing.values():
+                        digest.update(chunk)
+            self._digests.update(missing)
 
     @property
     def digests(self):

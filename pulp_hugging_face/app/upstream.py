@@ -24,6 +24,7 @@ from pulp_hugging_face import hub
 log = logging.getLogger(__name__)
 
 MAX_REDIRECTS = 5
+READ_BUFFER = 4 * 1024 * 1024  # large reads keep per-chunk overhead off the hot path
 MAX_API_BODY = 64 * 1024 * 1024
 # The Hub client gives a HEAD 10 s: answer before it gives up.
 METADATA_TIMEOUT = 8.0
@@ -92,7 +93,11 @@ def _new_session(remote):
         resolver=aiohttp.ThreadedResolver(),
     )
     return aiohttp.ClientSession(
-        connector=connector, timeout=timeout, headers=headers, requote_redirect_url=False
+        connector=connector,
+        timeout=timeout,
+        headers=headers,
+        requote_redirect_url=False,
+        read_bufsize=READ_BUFFER,
     )
 
 

@@ -8,9 +8,11 @@ revisions include branches, tags and `refs/pr/N`, tree listings are paginated wi
 """
 
 import asyncio
+import functools
 import hashlib
 import json
 import threading
+import time
 from dataclasses import dataclass, field
 from urllib.parse import quote, unquote
 
@@ -32,7 +34,7 @@ class HubFile:
     lfs: bool = False
     xet: bool = False
 
-    @property
+    @functools.cached_property
     def etag(self):
         return hashlib.sha256(self.data).hexdigest() if self.lfs else git_blob_sha1(self.data)
 
@@ -75,6 +77,7 @@ class FakeHub:
         self.cdn_requests = []
         self.fail_with = None  # e.g. 503 to simulate an outage
         self.delay = 0  # seconds to stall every Hub answer (a hanging upstream)
+        self.cdn_rate = None  # bytes per second the CDN sends at (None: as fast as it can)
         self._loop = None
         self._runners = []
 
@@ -283,8 +286,25 @@ class FakeHub:
                     if entry.lfs and entry.etag == sha:
                         self.cdn_requests[-1]["file"] = path.rsplit("/", 1)[-1]
                         headers = {"ETag": f'"cdn-{sha[:16]}"', "Accept-Ranges": "bytes"}
+                        if self.cdn_rate and "Range" not in request.headers:
+                            return await self._throttled(request, entry.data, headers)
                         return self._body(request, entry.data, headers)
         return web.Response(status=403, text="AccessDenied")
+
+    async def _throttled(self, request, data, headers):
+        """Send `data` at about `cdn_rate` bytes per second, like a real network link."""
+        response = web.StreamResponse(headers=headers)
+        response.content_length = len(data)
+        await response.prepare(request)
+        step = 1 << 20
+        started = time.monotonic()
+        for offset in range(0, len(data), step):
+            await response.write(data[offset : offset + step])
+            ahead = (offset + step) / self.cdn_rate - (time.monotonic() - started)
+            if ahead > 0:
+                await asyncio.sleep(ahead)
+        await response.write_eof()
+        return response
 
     # -- the metadata API -------------------------------------------------------------------
     async def handle_api(self, request, segments):
