@@ -148,17 +148,19 @@ class HuggingFaceHandler(Handler):
         return cached
 
     @staticmethod
-    def _hub_raw_path(request, distro):
-        """The still percent-encoded path after the distribution's base path."""
-        skip = 1 + PREFIX_SEGMENTS + distro.base_path.strip("/").count("/") + 1
-        return "/".join(request.rel_url.raw_path.split("/")[skip:])
-
-    @staticmethod
-    def _endpoint_url(request, distro):
-        """The URL the client uses as HF_ENDPOINT for this distribution."""
+    def _split_raw_path(request, distro):
+        """The still percent-encoded path, split into (endpoint path, Hub path)."""
         raw = request.rel_url.raw_path.split("/")
         skip = 1 + PREFIX_SEGMENTS + distro.base_path.strip("/").count("/") + 1
-        return f"{request.scheme}://{request.host}" + "/".join(raw[:skip])
+        return "/".join(raw[:skip]), "/".join(raw[skip:])
+
+    def _hub_raw_path(self, request, distro):
+        """The still percent-encoded path after the distribution's base path."""
+        return self._split_raw_path(request, distro)[1]
+
+    def _endpoint_url(self, request, distro):
+        """The URL the client uses as HF_ENDPOINT for this distribution."""
+        return f"{request.scheme}://{request.host}" + self._split_raw_path(request, distro)[0]
 
     # -- files ----------------------------------------------------------------------------
     async def serve_file(self, request, distro, remote, path):
@@ -313,20 +315,12 @@ class HuggingFaceHandler(Handler):
 
     async def _follow(self, request, lock, distro, remote, path, info):
         """Stream another request's download of the same file as it grows."""
-        part = None
-        while part is None and lock.leader_active():
-            part = lock.published_part()
-            if part is None:
-                await asyncio.sleep(FOLLOW_POLL)
-        if part is None:  # the leader is already done: it stored the file, or it failed
+        part_file = await self._open_leaders_part(lock)
+        if part_file is None:  # the leader is done: it stored the file, or it failed
             cached = await sync_to_async(find_cached)(distro, path)
             if cached is not None:
                 return await self._serve_cached(request, cached, path)
             return await self._download(request, distro, remote, path, info, None)
-        try:
-            part_file = open(part, "rb")
-        except FileNotFoundError:  # stored (moved) or discarded between the two calls
-            return await self._fetch_and_store(request, distro, remote, path, info)
         response = web.StreamResponse(
             headers=file_headers(info.commit, info.etag, info.size, path.filename)
         )
@@ -357,6 +351,19 @@ class HuggingFaceHandler(Handler):
             return response
         await response.write_eof()
         return response
+
+    @staticmethod
+    async def _open_leaders_part(lock):
+        """The leader's part file, open; None once the leader is done with it."""
+        while lock.leader_active():
+            part = lock.published_part()
+            if part is not None:
+                try:
+                    return open(part, "rb")
+                except FileNotFoundError:  # already stored (moved) or discarded
+                    pass
+            await asyncio.sleep(FOLLOW_POLL)
+        return None
 
     async def _add_to_repository(self, distro, content_artifact):
         if distro.repository_id:

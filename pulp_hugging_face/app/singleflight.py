@@ -28,16 +28,20 @@ class InflightLock:
         self.digest = digest
         self._fd = None
 
-    def try_lead(self):
-        """Take the lock if nobody holds it; True when this request is the leader."""
+    def _try_lock(self):
+        """An open descriptor holding the lock, or None when someone else holds it."""
         fd = os.open(self.lock_path, os.O_CREAT | os.O_RDWR, 0o600)
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
             os.close(fd)
-            return False
-        self._fd = fd
-        return True
+            return None
+        return fd
+
+    def try_lead(self):
+        """Take the lock if nobody holds it; True when this request is the leader."""
+        self._fd = self._try_lock()
+        return self._fd is not None
 
     def new_part_path(self):
         """A fresh part file name for the leader, published to followers."""
@@ -54,13 +58,10 @@ class InflightLock:
 
     def leader_active(self):
         """Whether some request still holds the lock."""
-        fd = os.open(self.lock_path, os.O_CREAT | os.O_RDWR, 0o600)
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
+        fd = self._try_lock()
+        if fd is None:
             return True
-        finally:
-            os.close(fd)  # closing drops the lock if we took it
+        os.close(fd)  # closing drops the lock we just took
         return False
 
     def published_part(self):

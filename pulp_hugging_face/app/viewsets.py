@@ -142,6 +142,7 @@ class HuggingFaceRemoteViewSet(RemoteViewSet, RolesMixin):
     LOCKED_ROLES = locked_roles("huggingfaceremote")
 
 
+_REPO = "huggingfacerepository"
 _REMOTE_PARAM = (
     f"has_remote_param_model_or_domain_or_obj_perms:{_perm('huggingfaceremote', 'view')}"
 )
@@ -183,34 +184,18 @@ class HuggingFaceRepositoryVersionViewSet(RepositoryVersionViewSet):
     DEFAULT_ACCESS_POLICY = {
         "statements": [
             {
-                "action": ["list", "retrieve"],
-                "principal": "authenticated",
-                "effect": "allow",
-                "condition": "has_repository_model_or_domain_or_obj_perms:"
-                + _perm("huggingfacerepository", "view"),
-            },
-            {
-                "action": ["destroy"],
+                "action": actions,
                 "principal": "authenticated",
                 "effect": "allow",
                 "condition": [
-                    "has_repository_model_or_domain_or_obj_perms:"
-                    + _perm("huggingfacerepository", "delete"),
-                    "has_repository_model_or_domain_or_obj_perms:"
-                    + _perm("huggingfacerepository", "view"),
+                    f"has_repository_model_or_domain_or_obj_perms:{_perm(_REPO, p)}" for p in perms
                 ],
-            },
-            {
-                "action": ["repair"],
-                "principal": "authenticated",
-                "effect": "allow",
-                "condition": [
-                    "has_repository_model_or_domain_or_obj_perms:"
-                    + _perm("huggingfacerepository", "repair"),
-                    "has_repository_model_or_domain_or_obj_perms:"
-                    + _perm("huggingfacerepository", "view"),
-                ],
-            },
+            }
+            for actions, perms in (
+                (["list", "retrieve"], ["view"]),
+                (["destroy"], ["delete", "view"]),
+                (["repair"], ["repair", "view"]),
+            )
         ],
     }
 

@@ -326,3 +326,27 @@ def test_dataset_and_space_repo_types(hf_distribution, fake_hub, tmp_path):
         assert (Path(folder) / "README.md").read_bytes() == b"# hi"
         info = getattr(HfApi(endpoint=endpoint), f"{repo_type}_info")(repo_id)
         assert info.id == repo_id
+
+
+def test_clients_arriving_while_the_download_is_stored(hf_distribution, fake_hub):
+    """Late followers find the part file moved into storage: they must wait, not spin."""
+    repo_id = f"org/{unique('late')}"
+    data = os.urandom(48 * 1024 * 1024)
+    commit = fake_hub.add_repo(repo_id).commit({"big.bin": HubFile(data, lfs=True)})
+    endpoint = hf_distribution()["endpoint"]
+    url = f"{endpoint}/{repo_id}/resolve/{commit}/big.bin"
+    fake_hub.reset_log()
+    fake_hub.cdn_rate = 48e6  # about one second of download
+
+    def client(index):
+        time.sleep(index * 0.06)  # arrive all through the download and the storing
+        response = requests.get(url, timeout=60)
+        return response.status_code, response.content == data
+
+    try:
+        with concurrent.futures.ThreadPoolExecutor(24) as pool:
+            results = list(pool.map(client, range(24)))
+    finally:
+        fake_hub.cdn_rate = None
+    assert results == [(200, True)] * 24
+    assert len(fake_hub.body_fetches("big.bin")) == 1
