@@ -8,7 +8,7 @@ ifeq ($(UV),)
 UV := $(VENV)-tools/bin/uv
 endif
 
-.PHONY: run stop status venv lint unit functional test bench format clean
+.PHONY: run stop status venv lint unit functional facehugger-check test bench format clean
 
 $(UV):
 	$(PYTHON) -m venv $(VENV)-tools && $(VENV)-tools/bin/pip install -q uv
@@ -16,8 +16,8 @@ $(UV):
 $(BIN)/python: | $(UV)
 	$(UV) venv -q --python $(PYTHON) $(VENV)
 
-$(VENV)/.installed: $(BIN)/python pyproject.toml lint_requirements.txt unittest_requirements.txt functest_requirements.txt
-	VIRTUAL_ENV=$(VENV) $(UV) pip install -q -e . -r lint_requirements.txt \
+$(VENV)/.installed: $(BIN)/python pyproject.toml facehugger/pyproject.toml lint_requirements.txt unittest_requirements.txt functest_requirements.txt
+	VIRTUAL_ENV=$(VENV) $(UV) pip install -q -e . -e ./facehugger -r lint_requirements.txt \
 		-r unittest_requirements.txt -r functest_requirements.txt
 	touch $@
 
@@ -45,7 +45,15 @@ unit: venv
 functional: venv
 	$(BIN)/pytest -p no:cacheprovider pulp_hugging_face/tests/functional
 
-test: lint unit functional
+# facehugger keeps its own uv project and conventions: ruff, ty, 100% line coverage.
+facehugger-check: | $(UV)
+	cd facehugger && $(abspath $(UV)) sync -q && \
+		.venv/bin/ruff format --exit-non-zero-on-format --check . && \
+		.venv/bin/ruff check . && \
+		.venv/bin/ty check --error-on-warning && \
+		.venv/bin/pytest -p no:cacheprovider
+
+test: lint unit facehugger-check functional
 
 bench: venv
 	$(BIN)/python bench/benchmark.py
