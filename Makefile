@@ -40,6 +40,8 @@ lint: venv
 unit: venv
 	PULP_STATE_DIR=.pulp-unit PULP_DB_NAME=pulp_hf_unit $(BIN)/python scripts/devstack.py settings
 	PULP_SETTINGS=$(CURDIR)/.pulp-unit/settings.py DJANGO_SETTINGS_MODULE=pulpcore.app.settings \
+		$(BIN)/pulpcore-manager makemigrations hugging_face --check --dry-run
+	PULP_SETTINGS=$(CURDIR)/.pulp-unit/settings.py DJANGO_SETTINGS_MODULE=pulpcore.app.settings \
 		$(BIN)/pytest -p no:cacheprovider pulp_hugging_face/tests/unit
 
 functional: venv

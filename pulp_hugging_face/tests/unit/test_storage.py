@@ -13,6 +13,7 @@ from pulp_hugging_face.app.models import (
     HuggingFaceRepository,
 )
 from pulp_hugging_face.app.storage import find_cached
+from pulp_hugging_face.tests.unit.test_models import make_content
 
 COMMIT = "0123456789abcdef0123456789abcdef01234567"
 PINNED = hub.ResolvePath(hub.Repo("model", "org/m"), COMMIT, "config.json")
@@ -27,14 +28,7 @@ def stored(tmp_path, settings):
     source.write_bytes(b"{}")
     artifact = Artifact.init_and_validate(str(source))
     artifact.save()
-    content = HuggingFaceContent.objects.create(
-        repo_type="model",
-        repo_id="org/m",
-        commit=COMMIT,
-        relative_path="config.json",
-        etag="e" * 40,
-        size=2,
-    )
+    content = make_content()
     ca = ContentArtifact.objects.create(
         content=content, artifact=artifact, relative_path=PINNED.relative_path()
     )
