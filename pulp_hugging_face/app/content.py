@@ -250,53 +250,62 @@ class HuggingFaceHandler(Handler):
     async def _download(self, request, distro, remote, path, info, lock):
         """Stream a file from upstream to the client and, with a lock, store it.
 
-        Writing and hashing run in a thread while the event loop moves the next chunk. If the
-        client goes away the download still completes, so the work is not lost.
+        Writing and hashing run in a thread while the event loop moves the next chunk. The last
+        chunk is held back until size and ETag are verified, so a client never receives a
+        complete wrong file. If the client goes away a stored download still completes.
         """
-        sink = ArtifactSink(info.etag, info.size, lock.new_part_path()) if lock else None
+        part = lock.new_part_path() if lock else None
+        sink = ArtifactSink(info.etag, info.size, part, keep=bool(lock))
         loop = asyncio.get_running_loop()
         response = web.StreamResponse(
             headers=file_headers(info.commit, info.etag, info.size, path.filename)
         )
         client_gone = False
+
+        async def send(chunk):
+            nonlocal client_gone
+            if not client_gone:
+                try:
+                    await response.write(chunk)
+                except (ConnectionError, RuntimeError):
+                    client_gone = True
+
         try:
             async with upstream.open_file(remote, path) as up:
                 size = info.size if info.size is not None else up.content_length
                 if size is not None:
                     response.content_length = size
                 await response.prepare(request)
-                pending = None
+                pending = held = None
                 async for chunk in up.content.iter_chunked(CHUNK_SIZE):
-                    if sink:
-                        if pending:
-                            await pending
-                        pending = loop.run_in_executor(None, sink.write, chunk)
-                    if not client_gone:
-                        try:
-                            await response.write(chunk)
-                        except (ConnectionError, RuntimeError):
-                            client_gone = True
-                            if not sink:
-                                break
+                    if size is not None and sink.size + len(chunk) > size:
+                        raise IntegrityMismatch(f"upstream sent more than the {size} bytes")
+                    if pending:
+                        await pending
+                    pending = loop.run_in_executor(None, sink.write, chunk)
+                    if held is not None:
+                        await send(held)
+                    held = chunk
+                    if client_gone and not lock:
+                        break
                 if pending:
                     await pending
-            if sink:
-                await loop.run_in_executor(None, sink.finish)
+            await loop.run_in_executor(None, sink.finish)
+            if held is not None:
+                await send(held)
         except (upstream.UpstreamError, IntegrityMismatch) as exc:
-            if sink:
-                sink.discard()
+            sink.discard()
             if not response.prepared:
                 raise
             log.warning("Aborted %s: %s", path.relative_path(), exc)
             _abort(request)
             return response
         except BaseException:
-            if sink:
-                sink.discard()
+            sink.discard()
             raise
         if not client_gone:
             await response.write_eof()  # verified: the client is done, storing goes on
-        if sink:
+        if lock:
             await asyncio.shield(self._store(distro, remote, path, info, sink))
         return response
 

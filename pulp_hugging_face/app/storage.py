@@ -76,7 +76,7 @@ class ArtifactSink:
     computed by `complete_digests()` once the client has its bytes.
     """
 
-    def __init__(self, etag, expected_size, path=None):
+    def __init__(self, etag, expected_size, path=None, keep=True):
         self.etag = etag
         self.expected_size = expected_size
         self.size = 0
@@ -84,16 +84,18 @@ class ArtifactSink:
         self._git_sha1 = None
         if len(etag) == 40 and expected_size is not None:
             self._git_sha1 = hashlib.sha1(f"blob {expected_size}\0".encode())
-        if path:
+        self._file = None  # keep=False: verify only, store nothing
+        if keep and path:
             self._file = open(path, "xb")
-        else:
+        elif keep:
             self._file = tempfile.NamedTemporaryFile(
                 dir=settings.WORKING_DIRECTORY, prefix="hf-", delete=False
             )
-        self.path = self._file.name
+        self.path = self._file.name if self._file else None
 
     def write(self, chunk):
-        self._file.write(chunk)
+        if self._file:
+            self._file.write(chunk)
         self.size += len(chunk)
         for digest in self._digests.values():
             digest.update(chunk)
@@ -102,7 +104,8 @@ class ArtifactSink:
 
     def finish(self):
         """Close the file and check it against what upstream announced."""
-        self._file.close()
+        if self._file:
+            self._file.close()
         if self.expected_size is not None and self.size != self.expected_size:
             raise IntegrityMismatch(f"expected {self.expected_size} bytes, got {self.size}")
         if len(self.etag) == 64 and self.etag != self._digests["sha256"].hexdigest():
@@ -125,6 +128,8 @@ class ArtifactSink:
         return {name: d.hexdigest() for name, d in self._digests.items()}
 
     def discard(self):
+        if self._file is None:
+            return
         self._file.close()
         try:
             os.unlink(self.path)

@@ -33,6 +33,11 @@ class HubFile:
     data: bytes
     lfs: bool = False
     xet: bool = False
+    served: bytes | None = None  # what a broken upstream sends instead of `data`
+
+    @property
+    def body(self):
+        return self.data if self.served is None else self.served
 
     @functools.cached_property
     def etag(self):
@@ -245,7 +250,10 @@ class FakeHub:
             )
             return web.Response(status=302, headers=headers)
         headers["ETag"] = f'"{entry.etag}"'
-        return self._body(request, entry.data, headers)
+        if request.method == "HEAD":
+            headers["Content-Length"] = str(len(entry.data))
+            return web.Response(status=200, headers=headers)
+        return self._body(request, entry.body, headers)
 
     @staticmethod
     def _body(request, data, headers):
@@ -287,8 +295,8 @@ class FakeHub:
                         self.cdn_requests[-1]["file"] = path.rsplit("/", 1)[-1]
                         headers = {"ETag": f'"cdn-{sha[:16]}"', "Accept-Ranges": "bytes"}
                         if self.cdn_rate and "Range" not in request.headers:
-                            return await self._throttled(request, entry.data, headers)
-                        return self._body(request, entry.data, headers)
+                            return await self._throttled(request, entry.body, headers)
+                        return self._body(request, entry.body, headers)
         return web.Response(status=403, text="AccessDenied")
 
     async def _throttled(self, request, data, headers):

@@ -126,3 +126,39 @@ def test_upstream_5xx_is_reported_as_bad_gateway(hf_distribution, lfs_repo, fake
     # Nothing bad was cached: the file is served once upstream is back.
     ok = requests.get(f"{endpoint}/{repo_id}/resolve/{commit}/small.txt", timeout=30)
     assert ok.content == b"0123456789"
+
+
+@pytest.mark.parametrize(
+    "served",
+    [b"x" * 100_001, b"x" * 100_000, b"x" * 99_999, b"x" * 20_000_000],
+    ids=["one-byte-more", "same-size-wrong-bytes", "one-byte-short", "endless"],
+)
+def test_hostile_upstream_bytes_are_never_stored(pulp_api, hf_distribution, fake_hub, served):
+    """Bytes that do not match the announced size and sha256 fail the download, store nothing."""
+    repo_id = f"org/{unique('hostile')}"
+    good = os.urandom(100_000)
+    entry = HubFile(good, lfs=True, served=served)
+    commit = fake_hub.add_repo(repo_id).commit({"w.bin": entry})
+    endpoint = hf_distribution()["endpoint"]
+    url = f"{endpoint}/{repo_id}/resolve/{commit}/w.bin"
+    try:
+        response = requests.get(url, timeout=30)
+    except requests.exceptions.RequestException:
+        pass  # a cut-off download: what the client must see
+    else:
+        raise AssertionError(f"a wrong file looked complete ({response.status_code})")
+    assert pulp_api.list("content", repo_id=repo_id) == []
+    entry.served = None  # upstream repaired
+    assert requests.get(url, timeout=30).content == good
+    assert len(pulp_api.list("content", repo_id=repo_id)) == 1
+
+
+def test_streamed_policy_serves_without_storing(pulp_api, hf_distribution, lfs_repo, fake_hub):
+    repo_id, commit, data, _ = lfs_repo
+    endpoint = hf_distribution(policy="streamed")["endpoint"]
+    url = f"{endpoint}/{repo_id}/resolve/{commit}/w.bin"
+    fake_hub.reset_log()
+    for _ in range(2):
+        assert requests.get(url, timeout=30).content == data
+    assert len(fake_hub.body_fetches("w.bin")) == 2
+    assert pulp_api.list("content", repo_id=repo_id) == []

@@ -112,3 +112,17 @@ def test_sink_rejects_wrong_bytes(working_dir):
             sink.finish()
         sink.discard()
     assert list(working_dir.iterdir()) == []
+
+
+def test_verify_only_sink_writes_nothing(working_dir):
+    data = b"streamed, not stored"
+    sink = ArtifactSink(git_blob_sha1(data), len(data), keep=False)
+    sink.write(data)
+    sink.finish()
+    assert sink.path is None
+    sink.discard()
+    bad = ArtifactSink(git_blob_sha1(data), len(data), keep=False)
+    bad.write(data[::-1])
+    with pytest.raises(IntegrityMismatch):
+        bad.finish()
+    assert list(working_dir.iterdir()) == []
