@@ -16,6 +16,7 @@ Environment:
                         the database (default: PostgreSQL on 127.0.0.1:5432 as postgres)
   PULP_DB_FRESH=1       drop and re-create the database first (tests)
   PULP_HF_NO_DEFAULTS=1 do not create the `huggingface` remote, repository and distribution
+  PULP_DOMAIN_ENABLED=1 turn on Pulp domains (URLs gain a /<domain>/ segment)
   PULP_EXTRA_SETTINGS   python lines appended to the settings file
 """
 
@@ -53,6 +54,9 @@ class Stack:
         self.workers = int(env("PULP_WORKERS", "1"))
         self.content_workers = int(env("PULP_CONTENT_WORKERS", "2"))
         self.admin_password = env("PULP_ADMIN_PASSWORD", "password")
+        self.domains = os.environ.get("PULP_DOMAIN_ENABLED") == "1"
+        self.api_root = "/pulp/default/api/v3/" if self.domains else "/pulp/api/v3/"
+        self.content_root = "/pulp/content/default/" if self.domains else "/pulp/content/"
         self.db = {
             "NAME": env("PULP_DB_NAME", "pulp_hugging_face"),
             "HOST": env("PULP_DB_HOST", "127.0.0.1"),
@@ -116,6 +120,7 @@ STORAGES = {{
 }}
 ANALYTICS = False
 ALLOWED_IMPORT_PATHS = []
+DOMAIN_ENABLED = {self.domains}
 """
         settings += os.environ.get("PULP_EXTRA_SETTINGS", "")
         self.settings_file.write_text(settings + "\n")
@@ -314,7 +319,7 @@ ALLOWED_IMPORT_PATHS = []
                 status = self.request("GET", "/pulp/api/v3/status/")
                 workers = len(status.get("online_workers") or [])
                 apps = len(status.get("online_content_apps") or [])
-                content = urllib.request.urlopen(self.content_origin + "/pulp/content/", timeout=5)
+                content = urllib.request.urlopen(self.content_origin + self.content_root, timeout=5)
                 if workers >= self.workers and apps >= 1 and content.status == 200:
                     return status
                 last = f"{workers} workers, {apps} content apps online"
@@ -325,7 +330,7 @@ ALLOWED_IMPORT_PATHS = []
 
     def ensure_defaults(self):
         """Create the `huggingface` remote, repository and distribution once."""
-        base = "/pulp/api/v3/{}/hugging_face/hugging-face/"
+        base = self.api_root + "{}/hugging_face/hugging-face/"
 
         def get_or_create(kind, body):
             found = self.request("GET", base.format(kind) + f"?name={body['name']}")["results"]
@@ -372,8 +377,8 @@ ALLOWED_IMPORT_PATHS = []
         started += [f"worker{i}" for i in range(self.workers) if self.start("worker", i)]
         self.wait_healthy()
         print(f"Pulp is running ({'started ' + ', '.join(started) if started else 'already up'}).")
-        print(f"  REST API:    {self.api_url}/pulp/api/v3/  (admin / {self.admin_password})")
-        print(f"  Content app: {self.content_origin}/pulp/content/")
+        print(f"  REST API:    {self.api_url}{self.api_root}  (admin / {self.admin_password})")
+        print(f"  Content app: {self.content_origin}{self.content_root}")
         print(f"  Logs:        {self.log_dir}/")
         if os.environ.get("PULP_HF_NO_DEFAULTS") != "1":
             dist = self.ensure_defaults()

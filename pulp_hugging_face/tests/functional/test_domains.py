@@ -1,0 +1,91 @@
+"""With Pulp domains on: each domain is its own world of remotes, distributions and content.
+
+Runs a second live stack (its own ports, database and state folder) with DOMAIN_ENABLED.
+"""
+
+import os
+from pathlib import Path
+
+import pytest
+import requests
+from huggingface_hub import hf_hub_download
+
+from .conftest import ROOT, PulpApi, devstack, unique
+from .fake_hub import HubFile
+
+PORTS = {"PULP_API_PORT": "24847", "PULP_CONTENT_PORT": "24846"}
+DOMAIN_STACK = {
+    "PULP_STATE_DIR": str(ROOT / ".pulp-test-domains"),
+    "PULP_DB_NAME": "pulp_hf_functest_domains",
+    "PULP_DOMAIN_ENABLED": "1",
+    "PULP_WORKERS": "1",
+    **PORTS,
+}
+
+
+@pytest.fixture(scope="module")
+def domain_api():
+    keep = os.environ.get("PULP_TEST_KEEP") == "1"
+    devstack("run", PULP_DB_FRESH="0" if keep else "1", **DOMAIN_STACK)
+    api = PulpApi(f"http://127.0.0.1:{PORTS['PULP_API_PORT']}")
+    yield api
+    api.cleanup()
+    if not keep:
+        devstack("stop", **DOMAIN_STACK)
+
+
+def create_in(api, domain, kind, **body):
+    result = api.request(
+        "POST", f"/pulp/{domain}/api/v3/{kind}/hugging_face/hugging-face/", json=body
+    )
+    if "task" in result:
+        result = api.get(api.wait_task(result["task"])["created_resources"][0])
+    api.created.append(result["pulp_href"])
+    return result
+
+
+def test_domains_are_isolated(domain_api, fake_hub, tmp_path):
+    api = domain_api
+    name = unique("team")
+    domain = api.request(
+        "POST",
+        "/pulp/default/api/v3/domains/",
+        json={
+            "name": name,
+            "storage_class": "pulpcore.app.models.storage.FileSystem",
+            "storage_settings": {"location": str(tmp_path / "team-media")},
+        },
+    )
+    api.created.append(domain["pulp_href"])
+    repo_id = f"org/{unique('dom')}"
+    commit = fake_hub.add_repo(repo_id).commit({"w.bin": HubFile(b"team bytes", lfs=True)})
+
+    endpoints = {}
+    for where in (name, "default"):
+        remote = create_in(api, where, "remotes", name=unique("r"), url=fake_hub.url)
+        dist = create_in(
+            api,
+            where,
+            "distributions",
+            name=unique("d"),
+            base_path="hf",
+            remote=remote["pulp_href"],
+        )
+        endpoints[where] = dist["base_url"].rstrip("/")
+    assert endpoints[name].endswith(f"/pulp/content/{name}/hf")
+
+    path = hf_hub_download(repo_id, "w.bin", cache_dir=tmp_path / "a", endpoint=endpoints[name])
+    assert Path(path).read_bytes() == b"team bytes"
+    assert Path(path).parent.name == commit
+    units = api.get(f"/pulp/{name}/api/v3/content/hugging_face/hugging-face/", repo_id=repo_id)
+    assert units["results"][0]["artifact"].startswith(f"/pulp/{name}/api/v3/artifacts/")
+
+    # The same base path in another domain does not see the team's cache.
+    fake_hub.reset_log()
+    url = f"{endpoints['default']}/{repo_id}/resolve/{commit}/w.bin"
+    assert requests.get(url, timeout=30).content == b"team bytes"
+    assert fake_hub.body_fetches("w.bin"), "served from another domain's cache"
+    team = units
+    default = api.get("/pulp/default/api/v3/content/hugging_face/hugging-face/", repo_id=repo_id)
+    assert team["count"] == 1 and default["count"] == 1
+    assert team["results"][0]["pulp_href"] != default["results"][0]["pulp_href"]
