@@ -34,6 +34,11 @@ def is_commit(revision):
     return bool(COMMIT_RE.match(revision or ""))
 
 
+def is_lfs_etag(etag):
+    """Whether a Hub ETag names an LFS blob (a sha256) rather than a git blob (a sha1)."""
+    return len(etag) == 64
+
+
 def validate_repo_id(repo_id):
     """Check a repo id the way the Hub client does: `name` or `namespace/name`."""
     parts = repo_id.split("/")

@@ -61,7 +61,7 @@ def file_headers(commit, etag, size, filename):
         "Accept-Ranges": "bytes",
         "Content-Type": mimetypes.guess_type(filename)[0] or "application/octet-stream",
     }
-    if len(etag) == 64:
+    if hub.is_lfs_etag(etag):
         headers["X-Linked-Etag"] = f'"{etag}"'
         if size is not None:
             headers["X-Linked-Size"] = str(size)

@@ -91,18 +91,22 @@ async def resolve_revision(remote, resolve_path):
     return info.commit, info
 
 
+def _stored_answer(entry):
+    return upstream.ApiAnswer(entry.status, entry.headers, bytes(entry.body))
+
+
 async def api_answer(remote, method, api_path, query, form):
     """A metadata API answer, from the database when fresh enough, else from upstream."""
     key = api_key(method, api_path, query, form)
     entry = await sync_to_async(_get)(remote, key)
     if entry and _fresh(entry, remote):
-        return upstream.ApiAnswer(entry.status, entry.headers, bytes(entry.body))
+        return _stored_answer(entry)
     try:
         answer = await upstream.api(remote, method, api_path, query, form)
     except upstream.UpstreamError as exc:
         if entry and exc.status in STALE_OK_STATUSES:
             log.info("Upstream unavailable (%s); serving a stale API answer.", exc.status)
-            return upstream.ApiAnswer(entry.status, entry.headers, bytes(entry.body))
+            return _stored_answer(entry)
         raise
     if 200 <= answer.status < 300:
         immutable = api_path.revision is not None and hub.is_commit(api_path.revision)

@@ -11,6 +11,8 @@ from django.db import IntegrityError, transaction
 from pulpcore.plugin.models import Artifact, ContentArtifact, RemoteArtifact
 from pulpcore.plugin.util import get_domain_pk
 
+from pulp_hugging_face import hub
+
 from .models import HuggingFaceContent
 
 
@@ -108,7 +110,7 @@ class ArtifactSink:
             self._file.close()
         if self.expected_size is not None and self.size != self.expected_size:
             raise IntegrityMismatch(f"expected {self.expected_size} bytes, got {self.size}")
-        if len(self.etag) == 64 and self.etag != self._digests["sha256"].hexdigest():
+        if hub.is_lfs_etag(self.etag) and self.etag != self._digests["sha256"].hexdigest():
             raise IntegrityMismatch("the sha256 does not match the upstream ETag")
         if self._git_sha1 and self.etag != self._git_sha1.hexdigest():
             raise IntegrityMismatch("the git blob sha1 does not match the upstream ETag")

@@ -13,7 +13,7 @@ import os
 import ssl
 import tempfile
 from contextlib import asynccontextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from urllib.parse import urljoin
 
 import aiohttp
@@ -24,6 +24,7 @@ from pulp_hugging_face import hub
 log = logging.getLogger(__name__)
 
 MAX_REDIRECTS = 5
+REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
 READ_BUFFER = 4 * 1024 * 1024  # large reads keep per-chunk overhead off the hot path
 MAX_API_BODY = 64 * 1024 * 1024
 # The Hub client gives a HEAD 10 s: answer before it gives up.
@@ -49,11 +50,6 @@ class FileInfo:
     commit: str
     etag: str
     size: int | None
-    headers: dict = field(default_factory=dict)
-
-    @property
-    def is_lfs(self):
-        return len(self.etag) == 64
 
 
 _sessions = {}
@@ -169,10 +165,10 @@ async def request(remote, method, url, headers=None, timeout=None, **kwargs):
     """
     session = _session_for(remote)
     extra = dict(headers or {})
+    if timeout is not None:
+        kwargs["timeout"] = timeout
     async with _unreachable_as_error(remote, url):
         for _ in range(MAX_REDIRECTS + 1):
-            if timeout is not None:
-                kwargs["timeout"] = timeout
             response = await session.request(
                 method,
                 url,
@@ -181,7 +177,7 @@ async def request(remote, method, url, headers=None, timeout=None, **kwargs):
                 **_request_kwargs(remote),
                 **kwargs,
             )
-            if response.status in (301, 302, 303, 307, 308) and "Location" in response.headers:
+            if response.status in REDIRECT_STATUSES and "Location" in response.headers:
                 url = urljoin(str(response.url), response.headers["Location"])
                 response.release()
                 continue
@@ -213,7 +209,7 @@ async def file_info(remote, resolve_path):
             ) as response:
                 location = response.headers.get("Location")
                 target = urljoin(str(response.url), location) if location else None
-                redirect = response.status in (301, 302, 303, 307, 308) and target
+                redirect = response.status in REDIRECT_STATUSES and target
                 if redirect and URL(target).origin() == URL(url).origin():
                     url = target  # a renamed repo: follow it like the Hub client does
                     continue
@@ -236,7 +232,7 @@ def _file_info_from(response, redirected):
         size = int(size) if size is not None else None
     except ValueError:
         raise UpstreamError(502, "The upstream Hub answered with an invalid file size.")
-    return FileInfo(commit=commit, etag=etag, size=size, headers=dict(h))
+    return FileInfo(commit=commit, etag=etag, size=size)
 
 
 @asynccontextmanager
