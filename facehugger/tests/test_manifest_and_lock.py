@@ -124,3 +124,11 @@ def test_bad_locks(tmp_path, text, message):
 def test_missing_lock(tmp_path):
     with pytest.raises(FacehuggerError, match="no lock file"):
         lock.read(tmp_path / "facehugger.lock")
+
+
+def test_a_commit_is_exactly_40_hex_digits():
+    sha = "0123456789abcdef0123456789abcdef01234567"
+    assert lock.is_commit(sha)
+    assert not lock.is_commit(sha + "\n")
+    assert not lock.is_commit(sha[:-1])
+    assert not lock.is_commit(sha.upper())

@@ -13,7 +13,7 @@ from pathlib import Path
 
 from .manifest import Entry, FacehuggerError
 
-COMMIT_RE = re.compile(r"^[0-9a-f]{40}$")
+COMMIT_RE = re.compile(r"[0-9a-f]{40}")
 
 
 @dataclass(frozen=True)
@@ -33,7 +33,7 @@ class Locked:
 
 
 def is_commit(ref: str) -> bool:
-    return bool(COMMIT_RE.match(ref))
+    return bool(COMMIT_RE.fullmatch(ref))
 
 
 def read(path: Path) -> list[Locked]:
