@@ -18,11 +18,13 @@ API_REVISION_ENDPOINTS = frozenset({"revision", "tree", "paths-info", "commits",
 API_PLAIN_ENDPOINTS = frozenset({"refs"})
 API_ENDPOINTS = API_REVISION_ENDPOINTS | API_PLAIN_ENDPOINTS
 
-COMMIT_RE = re.compile(r"^[0-9a-f]{40}$")
-_NAME_RE = re.compile(r"^[\w.-]+$")
+COMMIT_RE = re.compile(r"[0-9a-f]{40}")
+_NAME_RE = re.compile(r"[\w.-]+")
+# Bytes below 0x20 and DEL never belong in a Hub path: they could split or forge headers upstream.
+_CONTROL_RE = re.compile(r"[\x00-\x1f\x7f]")
 MAX_REPO_ID = 96
 MAX_REVISION = 256
-MAX_FILENAME = 1024
+MAX_PATH_IN_REPO = 1024
 
 
 class HubPathError(ValueError):
@@ -31,12 +33,19 @@ class HubPathError(ValueError):
 
 def is_commit(revision):
     """Whether `revision` is a full 40-hex commit id (immutable, never re-resolved)."""
-    return bool(COMMIT_RE.match(revision or ""))
+    return bool(COMMIT_RE.fullmatch(revision or ""))
 
 
 def is_lfs_etag(etag):
     """Whether a Hub ETag names an LFS blob (a sha256) rather than a git blob (a sha1)."""
     return len(etag) == 64
+
+
+def refuse_control_bytes(text):
+    """Raise HubPathError when `text` holds a byte below 0x20 or DEL."""
+    if _CONTROL_RE.search(text):
+        raise HubPathError(f"Control characters are not allowed in Hub paths: {text!r}.")
+    return text
 
 
 def validate_repo_id(repo_id):
@@ -45,7 +54,7 @@ def validate_repo_id(repo_id):
     if not 1 <= len(parts) <= 2 or len(repo_id) > MAX_REPO_ID:
         raise HubPathError(f"Invalid repo id {repo_id!r}.")
     for part in parts:
-        if not _NAME_RE.match(part) or part[0] in "-." or part[-1] in "-.":
+        if not _NAME_RE.fullmatch(part) or part[0] in "-." or part[-1] in "-.":
             raise HubPathError(f"Invalid repo id {repo_id!r}.")
     if "--" in repo_id or ".." in repo_id or repo_id.endswith(".git"):
         raise HubPathError(f"Invalid repo id {repo_id!r}.")
@@ -57,7 +66,7 @@ def validate_revision(revision):
     if (
         not revision
         or len(revision) > MAX_REVISION
-        or "\x00" in revision
+        or _CONTROL_RE.search(revision)
         or ".." in revision.split("/")
         or revision.startswith("/")
     ):
@@ -65,18 +74,17 @@ def validate_revision(revision):
     return revision
 
 
-def validate_filename(filename):
-    """A relative file path inside a repo: no empty, `.` or `..` segments, no NUL, no backslash."""
-    segments = filename.split("/")
+def validate_path_in_repo(path_in_repo):
+    """A file path inside a repo: no empty, `.` or `..` segment, no control byte, no backslash."""
     if (
-        not filename
-        or len(filename) > MAX_FILENAME
-        or "\x00" in filename
-        or "\\" in filename
-        or any(seg in ("", ".", "..") for seg in segments)
+        not path_in_repo
+        or len(path_in_repo) > MAX_PATH_IN_REPO
+        or _CONTROL_RE.search(path_in_repo)
+        or "\\" in path_in_repo
+        or any(seg in ("", ".", "..") for seg in path_in_repo.split("/"))
     ):
-        raise HubPathError(f"Invalid file path {filename!r}.")
-    return filename
+        raise HubPathError(f"Invalid file path {path_in_repo!r}.")
+    return path_in_repo
 
 
 @dataclass(frozen=True)
@@ -99,26 +107,26 @@ class Repo:
 
 @dataclass(frozen=True)
 class ResolvePath:
-    """`{prefix}{repo}/resolve/{revision}/{filename}`: one file at one revision."""
+    """`{prefix}{repo}/resolve/{revision}/{path_in_repo}`: one file at one revision."""
 
     repo: Repo
     revision: str
-    filename: str
+    path_in_repo: str
 
     def url(self):
         """The percent-encoded path, as the Hub client builds it."""
         return (
             f"{self.repo.url_path}/resolve/{quote(self.revision, safe='')}/"
-            f"{quote(self.filename)}"
+            f"{quote(self.path_in_repo)}"
         )
 
-    def relative_path(self):
-        """The unencoded path stored with pulp content (the revision must be a commit)."""
-        return f"{self.repo.url_path}/resolve/{self.revision}/{self.filename}"
+    def artifact_path(self):
+        """The unencoded path of the file's ContentArtifact (the revision must be a commit)."""
+        return f"{self.repo.url_path}/resolve/{self.revision}/{self.path_in_repo}"
 
     def at(self, commit):
         """The same file pinned to `commit`."""
-        return ResolvePath(self.repo, commit, self.filename)
+        return ResolvePath(self.repo, commit, self.path_in_repo)
 
 
 @dataclass(frozen=True)
@@ -175,7 +183,7 @@ def _parse_api(segments):
     revision = validate_revision(args[0])
     subpath = "/".join(args[1:]) or None
     if subpath is not None:
-        validate_filename(subpath)
+        validate_path_in_repo(subpath)
     return ApiPath(repo, endpoint, revision, subpath)
 
 
@@ -197,7 +205,7 @@ def _parse_segments(segments):
     return ResolvePath(
         Repo(repo_type, validate_repo_id(repo_id)),
         validate_revision(rest[1]),
-        validate_filename("/".join(rest[2:])),
+        validate_path_in_repo("/".join(rest[2:])),
     )
 
 
@@ -209,16 +217,18 @@ def parse_url_path(raw_path):
     """
     try:
         segments = [unquote(seg, errors="strict") for seg in raw_path.lstrip("/").split("/")]
-    except UnicodeDecodeError:
+        for segment in segments:
+            segment.encode("utf-8")  # lone surrogates would break re-quoting upstream
+    except UnicodeError:
         raise HubPathError("The path is not valid percent-encoded UTF-8.")
     return _parse_segments(segments)
 
 
-def parse_relative_path(relative_path):
-    """Parse the unencoded relative path stored with content (always commit-pinned)."""
-    parsed = _parse_segments(relative_path.split("/"))
+def parse_artifact_path(artifact_path):
+    """Parse the unencoded ContentArtifact path of a file (always commit-pinned)."""
+    parsed = _parse_segments(artifact_path.split("/"))
     if not isinstance(parsed, ResolvePath) or not is_commit(parsed.revision):
-        raise HubPathError(f"Not a commit-pinned file path: {relative_path!r}.")
+        raise HubPathError(f"Not a commit-pinned file path: {artifact_path!r}.")
     return parsed
 
 

@@ -12,6 +12,6 @@ class HuggingFacePluginAppConfig(PulpPluginAppConfig):
 
     def ready(self):
         super().ready()
-        from .invalidation import connect_signals
+        from .cache import connect_signals
 
         connect_signals()

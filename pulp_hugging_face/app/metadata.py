@@ -1,22 +1,15 @@
-"""Remembered upstream metadata: revision -> commit, and metadata API answers.
+"""Upstream metadata through the cache: revision -> commit, and metadata API answers.
 
-Commit-addressed answers are kept for good; branch- and tag-addressed ones are trusted for the
-remote's `metadata_ttl` and, when upstream cannot be reached (or answers 5xx/429), served stale
-rather than failing. Entries live in the database, per remote, so every content-app process
-and a restart share them.
+A fresh remembered answer is used as is; otherwise upstream is asked, and when it cannot be
+reached (or answers 5xx/429) the last remembered answer is served stale rather than failing.
 """
 
 import json
 import logging
-from datetime import timedelta
-
-from asgiref.sync import sync_to_async
-from django.utils import timezone
 
 from pulp_hugging_face import hub
 
-from . import memo, upstream
-from .models import HuggingFaceMetadata
+from . import cache, upstream
 
 log = logging.getLogger(__name__)
 
@@ -36,28 +29,10 @@ def api_key(method, api_path, query, form):
     return key
 
 
-def _get(remote, key):
-    return HuggingFaceMetadata.objects.filter(remote=remote, key=key).first()
-
-
-def _put(remote, key, **fields):
-    HuggingFaceMetadata.objects.update_or_create(
-        remote=remote, key=key, defaults={**fields, "fetched_at": timezone.now()}
-    )
-
-
-def _fresh(entry, remote):
-    return entry.immutable or timezone.now() - entry.fetched_at < timedelta(
-        seconds=remote.metadata_ttl
-    )
-
-
 async def remember_revision(remote, repo, revision, commit):
     """Record that `revision` of `repo` pointed at `commit` just now."""
     if hub.is_commit(commit) and not hub.is_commit(revision):
-        key = revision_key(repo, revision)
-        memo.learn_revision(remote, key, commit)
-        await sync_to_async(_put)(remote, key, commit=commit)
+        await cache.remember_commit(remote, revision_key(repo, revision), commit)
 
 
 async def resolve_revision(remote, resolve_path):
@@ -67,56 +42,50 @@ async def resolve_revision(remote, resolve_path):
     """
     if hub.is_commit(resolve_path.revision):
         return resolve_path.revision, None
-    key = revision_key(resolve_path.repo, resolve_path.revision)
-    commit = memo.fresh_revision(remote, key)
-    if commit:
-        return commit, None
-    entry = await sync_to_async(_get)(remote, key)
-    if entry and _fresh(entry, remote):
-        age = (timezone.now() - entry.fetched_at).total_seconds()
-        memo.learn_revision(remote, key, entry.commit, age)
-        return entry.commit, None
+    known = await cache.remembered_commit(
+        remote, revision_key(resolve_path.repo, resolve_path.revision)
+    )
+    if known and known[1]:
+        return known[0], None
     try:
         info = await upstream.file_info(remote, resolve_path)
     except upstream.UpstreamError as exc:
-        if entry and exc.status in STALE_OK_STATUSES:
+        if known and exc.status in STALE_OK_STATUSES:
             log.info("Upstream unavailable (%s); using the last known commit.", exc.status)
-            return entry.commit, None
-        if exc.headers.get("X-Repo-Commit") and exc.headers.get("X-Error-Code") == "EntryNotFound":
-            await remember_revision(
-                remote, resolve_path.repo, resolve_path.revision, exc.headers["X-Repo-Commit"]
-            )
+            return known[0], None
+        if exc.headers.get("X-Error-Code") == "EntryNotFound":
+            commit = exc.headers.get("X-Repo-Commit")
+            await remember_revision(remote, resolve_path.repo, resolve_path.revision, commit)
         raise
     await remember_revision(remote, resolve_path.repo, resolve_path.revision, info.commit)
     return info.commit, info
 
 
-def _stored_answer(entry):
-    return upstream.ApiAnswer(entry.status, entry.headers, bytes(entry.body))
+def _stored_answer(row):
+    return upstream.ApiAnswer(row.status, row.headers, bytes(row.body))
 
 
 async def api_answer(remote, method, api_path, query, form):
-    """A metadata API answer, from the database when fresh enough, else from upstream."""
+    """A metadata API answer, remembered when fresh enough, else from upstream."""
     key = api_key(method, api_path, query, form)
-    entry = await sync_to_async(_get)(remote, key)
-    if entry and _fresh(entry, remote):
-        return _stored_answer(entry)
+    row = await cache.remembered_row(remote, key)
+    if row and cache.row_is_fresh(row, remote):
+        return _stored_answer(row)
     try:
         answer = await upstream.api(remote, method, api_path, query, form)
     except upstream.UpstreamError as exc:
-        if entry and exc.status in STALE_OK_STATUSES:
+        if row and exc.status in STALE_OK_STATUSES:
             log.info("Upstream unavailable (%s); serving a stale API answer.", exc.status)
-            return _stored_answer(entry)
+            return _stored_answer(row)
         raise
     if 200 <= answer.status < 300:
-        immutable = api_path.revision is not None and hub.is_commit(api_path.revision)
-        await sync_to_async(_put)(
+        await cache.remember_row(
             remote,
             key,
             status=answer.status,
             headers=answer.headers,
             body=answer.body,
-            immutable=immutable,
+            immutable=api_path.revision is not None and hub.is_commit(api_path.revision),
         )
         await _remember_api_revision(remote, api_path, answer)
     return answer

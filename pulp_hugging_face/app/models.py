@@ -1,7 +1,5 @@
 """Pulp models for Hugging Face Hub content, remotes, repositories and distributions."""
 
-from logging import getLogger
-
 from django.db import models
 
 from pulpcore.plugin.models import (
@@ -18,8 +16,6 @@ from pulpcore.plugin.util import get_domain_pk
 
 from pulp_hugging_face import hub
 
-log = getLogger(__name__)
-
 DEFAULT_HUB_URL = "https://huggingface.co"
 DEFAULT_METADATA_TTL = 300
 
@@ -32,31 +28,26 @@ class HuggingFaceContent(Content):
     """
 
     TYPE = "hugging-face"
-    repo_key_fields = ("repo_type", "repo_id", "commit", "relative_path")
+    repo_key_fields = ("repo_type", "repo_id", "commit", "path_in_repo")
 
     repo_type = models.CharField(max_length=16, choices=[(t, t) for t in hub.REPO_TYPES])
     repo_id = models.CharField(max_length=hub.MAX_REPO_ID)
     commit = models.CharField(max_length=40)
-    relative_path = models.TextField()
+    path_in_repo = models.TextField()
     etag = models.CharField(max_length=128)
     size = models.BigIntegerField()
     _pulp_domain = models.ForeignKey("core.Domain", default=get_domain_pk, on_delete=models.PROTECT)
 
     class Meta:
         default_related_name = "%(app_label)s_%(model_name)s"
-        unique_together = ("repo_type", "repo_id", "commit", "relative_path", "_pulp_domain")
+        unique_together = ("repo_type", "repo_id", "commit", "path_in_repo", "_pulp_domain")
 
     @property
     def resolve_path(self):
         """The commit-pinned `ResolvePath` of this file."""
         return hub.ResolvePath(
-            hub.Repo(self.repo_type, self.repo_id), self.commit, self.relative_path
+            hub.Repo(self.repo_type, self.repo_id), self.commit, self.path_in_repo
         )
-
-    @property
-    def artifact_relative_path(self):
-        """The ContentArtifact relative path: the Hub resolve path pinned to the commit."""
-        return self.resolve_path.relative_path()
 
 
 class HuggingFaceRemote(Remote, AutoAddObjPermsMixin):
@@ -80,17 +71,19 @@ class HuggingFaceRemote(Remote, AutoAddObjPermsMixin):
         return self.url.rstrip("/")
 
     def get_remote_artifact_url(self, relative_path=None, request=None):
-        """The upstream URL of a commit-pinned file (never a branch: pulp reuses the URL)."""
-        resolve_path = hub.parse_relative_path(relative_path)
+        """The upstream URL of a commit-pinned file (never a branch: pulp reuses the URL).
+
+        None for anything else, which pulpcore's stock handler answers with a 404.
+        """
+        try:
+            resolve_path = hub.parse_artifact_path(relative_path)
+        except hub.HubPathError:
+            return None
         return f"{self.hub_url}/{resolve_path.url()}"
 
     def get_remote_artifact_content_type(self, relative_path=None):
         """Every commit-pinned file is content; anything else is not stored."""
-        try:
-            hub.parse_relative_path(relative_path)
-        except hub.HubPathError:
-            return None
-        return HuggingFaceContent
+        return HuggingFaceContent if self.get_remote_artifact_url(relative_path) else None
 
 
 class HuggingFaceMetadata(BaseModel):
@@ -108,7 +101,7 @@ class HuggingFaceMetadata(BaseModel):
     headers = models.JSONField(default=dict)
     body = models.BinaryField(null=True)
     immutable = models.BooleanField(default=False)
-    fetched_at = models.DateTimeField()
+    fetched_at = models.DateTimeField(db_index=True)
 
     class Meta:
         default_related_name = "%(app_label)s_%(model_name)s"

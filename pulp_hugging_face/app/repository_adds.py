@@ -67,3 +67,14 @@ class RepositoryAdds:
     async def flush_all(self, app=None):
         for repository_pk in list(self._pending):
             await self.flush(repository_pk)
+
+
+pending = RepositoryAdds()
+
+
+async def add_to_repository(distro, content_artifact):
+    """Queue a served file for the distribution's repository, if it takes pull-through adds."""
+    if distro.repository_id:
+        repository = await distro.repository.acast()
+        if repository.PULL_THROUGH_SUPPORTED:
+            await pending.add(repository, content_artifact.content_id)

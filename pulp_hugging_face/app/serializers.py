@@ -17,6 +17,8 @@ from pulpcore.plugin.serializers import (
 from pulp_hugging_face import hub
 
 from .models import (
+    DEFAULT_HUB_URL,
+    DEFAULT_METADATA_TTL,
     HuggingFaceContent,
     HuggingFaceDistribution,
     HuggingFaceRemote,
@@ -30,7 +32,7 @@ class HuggingFaceContentSerializer(NoArtifactContentSerializer):
     repo_type = serializers.ChoiceField(choices=hub.REPO_TYPES, read_only=True)
     repo_id = serializers.CharField(read_only=True)
     commit = serializers.CharField(read_only=True, help_text=_("The 40-hex commit id."))
-    relative_path = serializers.CharField(
+    path_in_repo = serializers.CharField(
         read_only=True, help_text=_("The file path inside the Hub repository.")
     )
     etag = serializers.CharField(
@@ -46,7 +48,7 @@ class HuggingFaceContentSerializer(NoArtifactContentSerializer):
             "repo_type",
             "repo_id",
             "commit",
-            "relative_path",
+            "path_in_repo",
             "etag",
             "size",
             "artifact",
@@ -58,8 +60,8 @@ class HuggingFaceRemoteSerializer(RemoteSerializer):
     """An upstream Hub. `hf_token` is encrypted at rest and never returned."""
 
     url = serializers.URLField(
-        default="https://huggingface.co",
-        help_text=_("The Hub to front, e.g. https://huggingface.co."),
+        default=DEFAULT_HUB_URL,
+        help_text=_("The Hub to front, e.g. {url}.").format(url=DEFAULT_HUB_URL),
     )
     hf_token = serializers.CharField(
         required=False,
@@ -75,8 +77,8 @@ class HuggingFaceRemoteSerializer(RemoteSerializer):
         min_value=0,
         help_text=_(
             "Seconds a branch/tag to commit answer or an API listing is trusted before upstream "
-            "is asked again (default 300)."
-        ),
+            "is asked again (default {ttl})."
+        ).format(ttl=DEFAULT_METADATA_TTL),
     )
     policy = serializers.ChoiceField(
         choices=(

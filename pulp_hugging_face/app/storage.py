@@ -35,6 +35,10 @@ class CachedFile:
     content_artifact: ContentArtifact
     in_repository: bool
 
+    @property
+    def content_pk(self):
+        return str(self.content_artifact.content_id)
+
 
 def find_cached(distro, pinned):
     """The stored file for a commit-pinned path, if this distribution may serve it.
@@ -47,7 +51,7 @@ def find_cached(distro, pinned):
         repo_type=pinned.repo.repo_type,
         repo_id=pinned.repo.repo_id,
         commit=pinned.revision,
-        relative_path=pinned.filename,
+        path_in_repo=pinned.path_in_repo,
     ).only("commit", "etag", "size")
     version = distro.repository_version
     if version is None and distro.repository_id:
@@ -166,12 +170,12 @@ def save_pulled_file(remote, pinned, info, sink):
         repo_type=pinned.repo.repo_type,
         repo_id=pinned.repo.repo_id,
         commit=pinned.revision,
-        relative_path=pinned.filename,
+        path_in_repo=pinned.path_in_repo,
     )
     existing = HuggingFaceContent.objects.filter(_pulp_domain_id=get_domain_pk(), **fields).first()
     if existing is not None and existing.etag != info.etag:
         raise StoredUnderOtherEtag(
-            f"{pinned.relative_path()} is stored with ETag {existing.etag}, but this remote's "
+            f"{pinned.artifact_path()} is stored with ETag {existing.etag}, but this remote's "
             f"upstream names it {info.etag}"
         )
     with transaction.atomic():
@@ -184,7 +188,7 @@ def save_pulled_file(remote, pinned, info, sink):
             content = HuggingFaceContent.objects.get(content.q())
         ca, created = ContentArtifact.objects.get_or_create(
             content=content,
-            relative_path=pinned.relative_path(),
+            relative_path=pinned.artifact_path(),
             defaults={"artifact": artifact},
         )
         if not created and ca.artifact_id is None:
@@ -194,7 +198,7 @@ def save_pulled_file(remote, pinned, info, sink):
             remote=remote,
             content_artifact=ca,
             defaults={
-                "url": remote.get_remote_artifact_url(pinned.relative_path()),
+                "url": remote.get_remote_artifact_url(pinned.artifact_path()),
                 "size": sink.size,
                 "sha256": sink.digests["sha256"],
             },

@@ -8,10 +8,6 @@ answers into `UpstreamError`s that keep `X-Error-Code` / `X-Error-Message`.
 
 import asyncio
 import json
-import logging
-import os
-import ssl
-import tempfile
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from urllib.parse import urljoin
@@ -19,9 +15,9 @@ from urllib.parse import urljoin
 import aiohttp
 from yarl import URL
 
-from pulp_hugging_face import hub
+from pulpcore.plugin.download import DownloaderFactory
 
-log = logging.getLogger(__name__)
+from pulp_hugging_face import hub
 
 MAX_REDIRECTS = 5
 REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
@@ -30,7 +26,6 @@ MAX_API_BODY = 64 * 1024 * 1024
 # The Hub client gives a HEAD 10 s: answer before it gives up.
 METADATA_TIMEOUT = 8.0
 ERROR_HEADERS = ("X-Error-Code", "X-Error-Message", "X-Repo-Commit")
-XET_HEADERS = ("X-Xet-Hash", "X-Xet-Refresh-Route", "X-Xet-Cas-Url", "X-Xet-Access-Token")
 
 
 class UpstreamError(Exception):
@@ -52,49 +47,22 @@ class FileInfo:
     size: int | None
 
 
+class _SessionFactory(DownloaderFactory):
+    """pulpcore's own session building for a remote: TLS, client certificate, headers.
+
+    Only the session is taken: a whole DownloaderFactory registers an atexit hook per instance
+    (it logs "Event loop is closed" when the content app stops) and its downloaders spool to
+    temporary files, where we stream. Time-outs and read sizes are given per request.
+    """
+
+    def __init__(self, remote):
+        self._remote = remote
+
+    def session(self):
+        return self._make_aiohttp_session_from_remote()
+
+
 _sessions = {}
-
-
-def _ssl_context(remote):
-    """TLS settings of the remote, as pulpcore's downloaders apply them."""
-    if not (remote.ca_cert or remote.client_cert or not remote.tls_validation):
-        return None
-    context = ssl.create_default_context(cadata=remote.ca_cert or None)
-    if remote.client_cert and remote.client_key:
-        with tempfile.TemporaryDirectory() as tmp:
-            cert, key = os.path.join(tmp, "cert.pem"), os.path.join(tmp, "key.pem")
-            for path, value in ((cert, remote.client_cert), (key, remote.client_key)):
-                with open(os.open(path, os.O_CREAT | os.O_WRONLY, 0o600), "w") as handle:
-                    handle.write(value)
-            context.load_cert_chain(cert, key)
-    if not remote.tls_validation:
-        context.check_hostname = False
-        context.verify_mode = ssl.CERT_NONE
-    return context
-
-
-def _new_session(remote):
-    headers = {"User-Agent": f"pulp_hugging_face aiohttp/{aiohttp.__version__}"}
-    for header in remote.headers or []:
-        headers.update(header)
-    timeout = aiohttp.ClientTimeout(
-        total=remote.total_timeout,
-        connect=remote.connect_timeout,
-        sock_connect=remote.sock_connect_timeout or 30,
-        sock_read=remote.sock_read_timeout or 300,
-    )
-    connector = aiohttp.TCPConnector(
-        ssl=_ssl_context(remote) or True,
-        limit=remote.download_concurrency or remote.DEFAULT_DOWNLOAD_CONCURRENCY * 8,
-        resolver=aiohttp.ThreadedResolver(),
-    )
-    return aiohttp.ClientSession(
-        connector=connector,
-        timeout=timeout,
-        headers=headers,
-        requote_redirect_url=False,
-        read_bufsize=READ_BUFFER,
-    )
 
 
 def _session_for(remote):
@@ -104,7 +72,7 @@ def _session_for(remote):
     if session is None or session.closed:
         for old_key in [k for k in _sessions if k[0] == remote.pk]:
             asyncio.get_running_loop().create_task(_sessions.pop(old_key).close())
-        session = _sessions[key] = _new_session(remote)
+        session = _sessions[key] = _SessionFactory(remote).session()
     return session
 
 
@@ -112,6 +80,16 @@ async def close_sessions(app=None):
     """Close every upstream session (content app shutdown)."""
     while _sessions:
         await _sessions.popitem()[1].close()
+
+
+def _transfer_timeout(remote):
+    """File bodies may take long: no total limit unless the remote sets one, but no stall."""
+    return aiohttp.ClientTimeout(
+        total=remote.total_timeout,
+        connect=remote.connect_timeout,
+        sock_connect=remote.sock_connect_timeout or 30,
+        sock_read=remote.sock_read_timeout or 300,
+    )
 
 
 def _metadata_timeout(remote):
@@ -158,29 +136,32 @@ async def _unreachable_as_error(remote, url):
 
 
 @asynccontextmanager
-async def request(remote, method, url, headers=None, timeout=None, **kwargs):
-    """Send one request, following same-origin and CDN redirects ourselves.
+async def request(remote, method, url, headers=None, follow_other_hosts=True, **kwargs):
+    """Send one request, following redirects ourselves; the token goes only to the Hub's origin.
 
-    The token goes only to the Hub's origin, never to a CDN or any other host.
+    With `follow_other_hosts=False` a redirect to another host (an LFS file on a CDN) is the
+    answer: it carries `X-Linked-Etag` and `X-Linked-Size` itself.
     """
     session = _session_for(remote)
-    extra = dict(headers or {})
-    if timeout is not None:
-        kwargs["timeout"] = timeout
+    kwargs.setdefault("timeout", _transfer_timeout(remote))
     async with _unreachable_as_error(remote, url):
         for _ in range(MAX_REDIRECTS + 1):
             response = await session.request(
                 method,
                 url,
-                headers={**extra, **_auth_headers(remote, url)},
+                headers={**(headers or {}), **_auth_headers(remote, url)},
                 allow_redirects=False,
+                read_bufsize=READ_BUFFER,
                 **_request_kwargs(remote),
                 **kwargs,
             )
-            if response.status in REDIRECT_STATUSES and "Location" in response.headers:
-                url = urljoin(str(response.url), response.headers["Location"])
-                response.release()
-                continue
+            location = response.headers.get("Location")
+            if response.status in REDIRECT_STATUSES and location:
+                target = urljoin(str(response.url), location)
+                if follow_other_hosts or URL(target).origin() == URL(url).origin():
+                    response.release()
+                    url = target  # a renamed repo, or the CDN of an LFS file
+                    continue
             try:
                 yield response
             finally:
@@ -190,33 +171,19 @@ async def request(remote, method, url, headers=None, timeout=None, **kwargs):
 
 
 async def file_info(remote, resolve_path):
-    """Ask the Hub (HEAD, no body) which commit, blob and size a file resolves to.
-
-    A redirect to another host (LFS files on a CDN) is not followed: the redirect answer
-    carries `X-Linked-Etag` and `X-Linked-Size` itself.
-    """
+    """Ask the Hub (HEAD, no body) which commit, blob and size a file resolves to."""
     url = f"{remote.hub_url}/{resolve_path.url()}"
-    session = _session_for(remote)
-    headers = {"Accept-Encoding": "identity"}
-    async with _unreachable_as_error(remote, url):
-        for _ in range(MAX_REDIRECTS + 1):
-            async with session.head(
-                url,
-                headers={**headers, **_auth_headers(remote, url)},
-                allow_redirects=False,
-                timeout=_metadata_timeout(remote),
-                **_request_kwargs(remote),
-            ) as response:
-                location = response.headers.get("Location")
-                target = urljoin(str(response.url), location) if location else None
-                redirect = response.status in REDIRECT_STATUSES and target
-                if redirect and URL(target).origin() == URL(url).origin():
-                    url = target  # a renamed repo: follow it like the Hub client does
-                    continue
-                if response.status >= 400:
-                    raise _upstream_error(response)
-                return _file_info_from(response, redirected=bool(redirect))
-    raise UpstreamError(502, f"Too many redirects from the upstream Hub for {url}.")
+    async with request(
+        remote,
+        "HEAD",
+        url,
+        headers={"Accept-Encoding": "identity"},
+        follow_other_hosts=False,
+        timeout=_metadata_timeout(remote),
+    ) as response:
+        if response.status >= 400:
+            raise _upstream_error(response)
+        return _file_info_from(response, redirected=response.status in REDIRECT_STATUSES)
 
 
 def _file_info_from(response, redirected):

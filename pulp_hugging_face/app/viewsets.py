@@ -105,7 +105,7 @@ class HuggingFaceContentFilter(ContentFilter):
         model = HuggingFaceContent
         fields = {
             "repo_id": ["exact", "in", "contains", "startswith"],
-            "relative_path": NAME_FILTER_OPTIONS,
+            "path_in_repo": NAME_FILTER_OPTIONS,
             "etag": ["exact"],
         }
 

@@ -73,7 +73,7 @@ def test_url_round_trip(path):
 def test_quoting_matches_the_hub_client():
     path = ResolvePath(Repo("model", "org/m"), "refs/pr/1", "dir/a b.txt")
     assert path.url() == "org/m/resolve/refs%2Fpr%2F1/dir/a%20b.txt"
-    assert path.at(COMMIT).relative_path() == f"org/m/resolve/{COMMIT}/dir/a b.txt"
+    assert path.at(COMMIT).artifact_path() == f"org/m/resolve/{COMMIT}/dir/a b.txt"
 
 
 @pytest.mark.parametrize(
@@ -107,18 +107,18 @@ def test_rejects_malformed_paths(raw):
         hub.parse_url_path(raw)
 
 
-def test_parse_relative_path_requires_a_commit():
-    pinned = hub.parse_relative_path(f"datasets/org/d/resolve/{COMMIT}/a/b.csv")
+def test_parse_artifact_path_requires_a_commit():
+    pinned = hub.parse_artifact_path(f"datasets/org/d/resolve/{COMMIT}/a/b.csv")
     assert pinned == ResolvePath(Repo("dataset", "org/d"), COMMIT, "a/b.csv")
     with pytest.raises(HubPathError):
-        hub.parse_relative_path("org/d/resolve/main/a.csv")
+        hub.parse_artifact_path("org/d/resolve/main/a.csv")
     with pytest.raises(HubPathError):
-        hub.parse_relative_path(f"api/models/org/d/revision/{COMMIT}")
+        hub.parse_artifact_path(f"api/models/org/d/revision/{COMMIT}")
 
 
-def test_relative_path_is_not_unquoted_twice():
-    pinned = hub.parse_relative_path(f"org/m/resolve/{COMMIT}/100%25.txt")
-    assert pinned.filename == "100%25.txt"
+def test_artifact_path_is_not_unquoted_twice():
+    pinned = hub.parse_artifact_path(f"org/m/resolve/{COMMIT}/100%25.txt")
+    assert pinned.path_in_repo == "100%25.txt"
     assert pinned.url().endswith("/100%2525.txt")
 
 

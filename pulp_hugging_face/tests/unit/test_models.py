@@ -23,7 +23,7 @@ def make_content(**overrides):
         repo_type="model",
         repo_id="org/m",
         commit=COMMIT,
-        relative_path="config.json",
+        path_in_repo="config.json",
         etag="e" * 40,
         size=2,
     )
@@ -33,7 +33,7 @@ def make_content(**overrides):
 
 def test_content_is_unique_per_repo_commit_and_path():
     make_content()
-    make_content(relative_path="other.json")
+    make_content(path_in_repo="other.json")
     make_content(repo_type="dataset")
     make_content(commit="f" * 40)
     with pytest.raises(IntegrityError), transaction.atomic():
@@ -41,8 +41,8 @@ def test_content_is_unique_per_repo_commit_and_path():
 
 
 def test_content_artifact_path_is_commit_pinned():
-    content = make_content(repo_type="dataset", relative_path="data/train.csv")
-    assert content.artifact_relative_path == f"datasets/org/m/resolve/{COMMIT}/data/train.csv"
+    content = make_content(repo_type="dataset", path_in_repo="data/train.csv")
+    assert content.resolve_path.artifact_path() == f"datasets/org/m/resolve/{COMMIT}/data/train.csv"
 
 
 def test_remote_defaults_and_pinned_urls():

@@ -30,7 +30,7 @@ def stored(tmp_path, settings):
     artifact.save()
     content = make_content()
     ca = ContentArtifact.objects.create(
-        content=content, artifact=artifact, relative_path=PINNED.relative_path()
+        content=content, artifact=artifact, relative_path=PINNED.artifact_path()
     )
     remote = HuggingFaceRemote.objects.create(name="a", url="http://hub-a.test")
     RemoteArtifact.objects.create(remote=remote, content_artifact=ca, url="http://hub-a.test/x")

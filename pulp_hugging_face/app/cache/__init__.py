@@ -1,0 +1,109 @@
+"""What the content app remembers: distributions, stored files, revisions and API answers.
+
+In memory, per content-app process, so a warm request needs no database query:
+- the distribution (and its remote) serving a base path,
+- the stored file of a commit-pinned path, per distribution,
+- the commit a branch or tag pointed at, per remote.
+In the database (`HuggingFaceMetadata`, shared by every process and restart): revisions and
+metadata API answers, trusted for the remote's `metadata_ttl` (commit-addressed ones for good)
+and kept as stale fallbacks while upstream is down, until `HF_METADATA_RETENTION` prunes them.
+
+Whoever saves or deletes what this memory depends on sends a PostgreSQL NOTIFY naming it
+(`distribution:<pk>`, `remote:<pk>`, `repository:<pk>`, `guard:<pk>`, `domain:<pk>`,
+`content:<pk>`) after commit; content apps LISTEN and drop only the entries concerned. While a
+process is not listening it uses none of its memory, so a missed change is never served stale.
+"""
+
+import os
+import time
+from datetime import timedelta
+
+from asgiref.sync import sync_to_async
+from django.conf import settings
+from django.utils import timezone
+
+from ..models import HuggingFaceMetadata
+from .changes import connect_signals, listen_forever  # noqa: F401
+from .memory import memory
+
+
+def distribution(domain_pk, base_paths):
+    """The (distribution, remote) remembered for the first of `base_paths` that has one."""
+    if memory.listening:
+        for base_path in base_paths:
+            found = memory.distributions.get((domain_pk, base_path))
+            if found is not None:
+                return found
+    return None
+
+
+def remember_distribution(distro, remote):
+    if memory.listening:
+        memory.distributions.put((distro.pulp_domain_id, distro.base_path), (distro, remote))
+
+
+def stored_file(distro, pinned):
+    """The remembered CachedFile of a commit-pinned path, while its file still exists."""
+    if not memory.listening:
+        return None
+    key = (distro.pk, pinned.artifact_path())
+    cached = memory.files.get(key)
+    if cached is not None and cached.file_path and not os.path.exists(cached.file_path):
+        memory.files.pop(key)  # reclaimed or cleaned up behind our back
+        return None
+    return cached
+
+
+def remember_stored_file(distro, pinned, cached):
+    if memory.listening:
+        key = (distro.pk, pinned.artifact_path())
+        memory.files.put(key, cached)
+        memory.files_of_content[cached.content_pk].add(key)
+
+
+def is_fresh(learned_at, remote, immutable=False):
+    """The one TTL rule: trusted for the remote's `metadata_ttl`, commit-addressed for good."""
+    return immutable or time.time() - learned_at < remote.metadata_ttl
+
+
+async def remembered_commit(remote, key):
+    """(commit, fresh) last learned for a revision key, or None if never learned."""
+    if memory.listening:
+        hit = memory.commits.get((remote.pk, key))
+        if hit and is_fresh(hit[1], remote):
+            return hit[0], True
+    row = await remembered_row(remote, key)
+    if row is None or row.commit is None:
+        return None
+    learned_at = row.fetched_at.timestamp()
+    fresh = is_fresh(learned_at, remote)
+    if fresh and memory.listening:
+        memory.commits.put((remote.pk, key), (row.commit, learned_at))
+    return row.commit, fresh
+
+
+async def remember_commit(remote, key, commit):
+    if memory.listening:
+        memory.commits.put((remote.pk, key), (commit, time.time()))
+    await remember_row(remote, key, commit=commit)
+
+
+async def remembered_row(remote, key):
+    """The remembered HuggingFaceMetadata row of `key` (any age), or None."""
+    return await HuggingFaceMetadata.objects.filter(remote=remote, key=key).afirst()
+
+
+def row_is_fresh(row, remote):
+    return is_fresh(row.fetched_at.timestamp(), remote, row.immutable)
+
+
+async def remember_row(remote, key, **fields):
+    await sync_to_async(HuggingFaceMetadata.objects.update_or_create)(
+        remote=remote, key=key, defaults={**fields, "fetched_at": timezone.now()}
+    )
+
+
+def prune_metadata():
+    """Delete remembered answers older than `HF_METADATA_RETENTION` seconds; return the count."""
+    cutoff = timezone.now() - timedelta(seconds=settings.HF_METADATA_RETENTION)
+    return HuggingFaceMetadata.objects.filter(fetched_at__lt=cutoff).delete()[0]

@@ -1,0 +1,100 @@
+"""Change notifications: savers NOTIFY what changed, content apps LISTEN and forget it."""
+
+import asyncio
+import logging
+
+from django.conf import settings
+from django.db import connection, transaction
+from django.db.models.signals import post_delete, post_save
+
+from .memory import memory
+
+log = logging.getLogger(__name__)
+
+CHANNEL = "pulp_hugging_face_changes"
+
+
+def _send(payload):
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_notify(%s, %s)", [CHANNEL, payload])
+    except Exception:  # never break the save that triggered it
+        log.exception("Could not notify content apps of a change")
+
+
+def _notifier(payload_of):
+    def notify(sender, instance, **kwargs):
+        payload = payload_of(instance)
+        transaction.on_commit(lambda: _send(payload))
+
+    return notify
+
+
+def connect_signals():
+    """Hook the models whose changes content apps must hear about (from AppConfig.ready)."""
+    from pulpcore.plugin.models import ContentGuard, Domain, RepositoryVersion
+
+    from ..models import (
+        HuggingFaceContent,
+        HuggingFaceDistribution,
+        HuggingFaceRemote,
+        HuggingFaceRepository,
+    )
+
+    watched = [
+        (HuggingFaceDistribution, (post_save, post_delete), lambda i: f"distribution:{i.pk}"),
+        (HuggingFaceRemote, (post_save, post_delete), lambda i: f"remote:{i.pk}"),
+        (HuggingFaceRepository, (post_save, post_delete), lambda i: f"repository:{i.pk}"),
+        (RepositoryVersion, (post_save, post_delete), lambda i: f"repository:{i.repository_id}"),
+        (ContentGuard, (post_save, post_delete), lambda i: f"guard:{i.pk}"),
+        (Domain, (post_save, post_delete), lambda i: f"domain:{i.pk}"),
+        # A new file changes nothing remembered; a deleted one must not be served from memory.
+        (HuggingFaceContent, (post_delete,), lambda i: f"content:{i.pk}"),
+    ]
+    for model, signals, payload_of in watched:
+        for signal in signals:
+            signal.connect(
+                _notifier(payload_of),
+                sender=model,
+                weak=False,
+                dispatch_uid=f"hf-notify-{signal is post_save}-{model.__name__}",
+            )
+
+
+def _conninfo():
+    db = settings.DATABASES["default"]
+    return {
+        "dbname": db["NAME"],
+        "host": db.get("HOST") or None,
+        "port": db.get("PORT") or None,
+        "user": db.get("USER") or None,
+        "password": db.get("PASSWORD") or None,
+        **(db.get("OPTIONS") or {}),
+    }
+
+
+async def listen_forever():
+    """LISTEN for changes, reconnecting with back-off; memory is off while not listening."""
+    import psycopg
+
+    delay = 0.5
+    while True:
+        try:
+            async with await psycopg.AsyncConnection.connect(
+                autocommit=True, **_conninfo()
+            ) as conn:
+                await conn.execute(f"LISTEN {CHANNEL}")
+                memory.listening = True
+                memory.clear()
+                delay = 0.5
+                async for notification in conn.notifies():
+                    memory.forget(notification.payload)
+        except asyncio.CancelledError:
+            memory.listening = False
+            raise
+        except Exception as exc:
+            log.warning("Change listener lost its connection (%s); retrying.", exc)
+        memory.listening = False
+        memory.clear()
+        await asyncio.sleep(delay)
+        delay = min(delay * 2, 10)

@@ -1,0 +1,193 @@
+"""A file's bytes from upstream: one shared download per file, streamed, verified, then stored.
+
+The first request for an uncached file leads (inflight.InflightLock): it streams upstream bytes
+to its client and into a part file, verifies them, and stores them. Requests for the same file
+arriving meanwhile follow: they tail the leader's part file instead of asking upstream again.
+"""
+
+import asyncio
+import logging
+
+from aiohttp import web
+from asgiref.sync import sync_to_async
+
+from pulpcore.plugin.models import Remote
+
+from . import upstream
+from .inflight import InflightLock
+from .repository_adds import add_to_repository
+from .responses import abort, file_headers, stored_file_response
+from .storage import (
+    ArtifactSink,
+    IntegrityMismatch,
+    StoredUnderOtherEtag,
+    find_cached,
+    save_pulled_file,
+)
+
+log = logging.getLogger(__name__)
+
+CHUNK_SIZE = 1 << 20
+FOLLOW_POLL = 0.02
+
+
+async def fetch_and_store(request, distro, remote, path, info):
+    """Fetch an uncached file once, however many clients ask for it at the same time."""
+    if remote.policy == Remote.STREAMED or info.size is None:
+        return await _download(request, distro, remote, path, info, None)
+    lock = InflightLock(remote.pk, path.artifact_path())
+    if not lock.try_lead():
+        return await _follow(request, lock, distro, remote, path, info)
+    try:
+        cached = await sync_to_async(find_cached)(distro, path)
+        if cached is not None:  # a leader finished just before we took the lock
+            return await stored_file_response(request, cached, path.path_in_repo)
+        return await _download(request, distro, remote, path, info, lock)
+    finally:
+        lock.release()
+
+
+async def stream_range(request, remote, path, info):
+    """A byte range of a file not cached yet: passed through, not stored."""
+    async with upstream.open_file(remote, path, request.headers["Range"]) as up:
+        headers = file_headers(info.commit, info.etag, info.size, path.path_in_repo)
+        if "Content-Range" in up.headers:
+            headers["Content-Range"] = up.headers["Content-Range"]
+        response = web.StreamResponse(status=up.status, headers=headers)
+        if up.content_length is not None:
+            response.content_length = up.content_length
+        await response.prepare(request)
+        async for chunk in up.content.iter_chunked(CHUNK_SIZE):
+            await response.write(chunk)
+        await response.write_eof()
+        return response
+
+
+async def _download(request, distro, remote, path, info, lock):
+    """Stream a file from upstream to the client and, with a lock, store it.
+
+    Writing and hashing run in a thread while the event loop moves the next chunk. The last
+    chunk is held back until size and ETag are verified, so a client never receives a
+    complete wrong file. If the client goes away a stored download still completes.
+    """
+    part = lock.new_part_path() if lock else None
+    sink = ArtifactSink(info.etag, info.size, part, keep=bool(lock))
+    loop = asyncio.get_running_loop()
+    response = web.StreamResponse(
+        headers=file_headers(info.commit, info.etag, info.size, path.path_in_repo)
+    )
+    client_gone = False
+
+    async def send(chunk):
+        nonlocal client_gone
+        if not client_gone:
+            try:
+                await response.write(chunk)
+            except (ConnectionError, RuntimeError):
+                client_gone = True
+
+    try:
+        async with upstream.open_file(remote, path) as up:
+            size = info.size if info.size is not None else up.content_length
+            if size is not None:
+                response.content_length = size
+            await response.prepare(request)
+            pending = held = None
+            async for chunk in up.content.iter_chunked(CHUNK_SIZE):
+                if size is not None and sink.size + len(chunk) > size:
+                    raise IntegrityMismatch(f"upstream sent more than the {size} bytes")
+                if pending:
+                    await pending
+                pending = loop.run_in_executor(None, sink.write, chunk)
+                if held is not None:
+                    await send(held)
+                held = chunk
+                if client_gone and not lock:
+                    break
+            if pending:
+                await pending
+        await loop.run_in_executor(None, sink.finish)
+        if held is not None:
+            await send(held)
+    except (upstream.UpstreamError, IntegrityMismatch) as exc:
+        sink.discard()
+        if not response.prepared:
+            raise
+        log.warning("Aborted %s: %s", path.artifact_path(), exc)
+        abort(request)
+        return response
+    except BaseException:
+        sink.discard()
+        raise
+    if not client_gone:
+        await response.write_eof()  # verified: the client is done, storing goes on
+    if lock:
+        await asyncio.shield(_store(distro, remote, path, info, sink))
+    return response
+
+
+async def _store(distro, remote, path, info, sink):
+    try:
+        await asyncio.get_running_loop().run_in_executor(None, sink.complete_digests)
+        ca = await sync_to_async(save_pulled_file)(remote, path, info, sink)
+    except StoredUnderOtherEtag as exc:  # the client got its upstream's verified bytes
+        sink.discard()
+        log.warning("Not stored: %s", exc)
+        return
+    except BaseException:
+        sink.discard()
+        raise
+    await add_to_repository(distro, ca)
+
+
+async def _follow(request, lock, distro, remote, path, info):
+    """Stream another request's download of the same file as it grows."""
+    part_file = await _open_leaders_part(lock)
+    if part_file is None:  # the leader is done: it stored the file, or it failed
+        cached = await sync_to_async(find_cached)(distro, path)
+        if cached is not None:
+            return await stored_file_response(request, cached, path.path_in_repo)
+        return await _download(request, distro, remote, path, info, None)
+    response = web.StreamResponse(
+        headers=file_headers(info.commit, info.etag, info.size, path.path_in_repo)
+    )
+    response.content_length = info.size
+    await response.prepare(request)
+    loop = asyncio.get_running_loop()
+    sent = 0
+    with part_file:
+        while sent < info.size:
+            chunk = await loop.run_in_executor(None, part_file.read, CHUNK_SIZE)
+            if chunk:
+                try:
+                    await response.write(chunk)
+                except (ConnectionError, RuntimeError):
+                    return response
+                sent += len(chunk)
+            elif lock.leader_active():
+                await asyncio.sleep(FOLLOW_POLL)
+            elif not (chunk := await loop.run_in_executor(None, part_file.read, 1)):
+                break  # the leader stopped before the end
+            else:
+                part_file.seek(-1, 1)
+    while lock.leader_active():  # it is verifying and storing what we streamed
+        await asyncio.sleep(FOLLOW_POLL)
+    if sent != info.size or await sync_to_async(find_cached)(distro, path) is None:
+        log.warning("Aborted %s: the shared download failed.", path.artifact_path())
+        abort(request)
+        return response
+    await response.write_eof()
+    return response
+
+
+async def _open_leaders_part(lock):
+    """The leader's part file, open; None once the leader is done with it."""
+    while lock.leader_active():
+        part = lock.published_part()
+        if part is not None:
+            try:
+                return open(part, "rb")
+            except FileNotFoundError:  # already stored (moved) or discarded
+                pass
+        await asyncio.sleep(FOLLOW_POLL)
+    return None

@@ -1,0 +1,133 @@
+"""HuggingFaceHandler: answers Hub client requests for Hugging Face distributions.
+
+A request's way: `serve` finds the distribution (remembered, else from the database) and checks
+its content guard, `hub.parse_url_path` says what is asked, then `serve_file` (resolve URLs:
+revision -> commit, stored file or upstream download) or `serve_api` (metadata API) answers.
+"""
+
+from aiohttp import web
+from asgiref.sync import sync_to_async
+from django.conf import settings
+
+from pulpcore.plugin.content import Handler, PathNotResolved
+from pulpcore.plugin.util import get_domain_pk
+
+from pulp_hugging_face import hub
+
+from . import cache, downloads, metadata, upstream
+from .models import HuggingFaceDistribution
+from .repository_adds import add_to_repository
+from .responses import file_headers, head_response, hub_error, stored_file_response
+from .storage import find_cached
+
+PREFIX = settings.CONTENT_PATH_PREFIX + ("{pulp_domain}/" if settings.DOMAIN_ENABLED else "")
+PREFIX_SEGMENTS = PREFIX.strip("/").count("/") + 1
+
+
+class HuggingFaceHandler(Handler):
+    """Answers Hub client requests for Hugging Face distributions."""
+
+    distribution_model = HuggingFaceDistribution
+
+    async def serve(self, request):
+        path = request.match_info["path"]
+        try:
+            hub.refuse_control_bytes(path)  # before any lookup: PostgreSQL refuses NUL, too
+        except hub.HubPathError as exc:
+            return hub_error(400, str(exc))
+        found = cache.distribution(get_domain_pk(), Handler._base_paths(path))
+        if found is None:
+            try:
+                found = await sync_to_async(self._load_distribution)(path)
+            except PathNotResolved:
+                return await Handler().stream_content(request)
+        distro, remote = found
+        if distro.content_guard_id:
+            await sync_to_async(self._permit)(request, distro)
+        endpoint, raw_hub_path = self._split_raw_path(request, distro)
+        try:
+            hub_path = hub.parse_url_path(raw_hub_path)
+        except hub.HubPathError as exc:
+            return hub_error(400, str(exc))
+        try:
+            if isinstance(hub_path, hub.ResolvePath):
+                return await self.serve_file(request, distro, remote, hub_path)
+            return await self.serve_api(request, distro, remote, hub_path, endpoint)
+        except upstream.UpstreamError as exc:
+            return hub_error(exc.status, exc.message, exc.headers)
+
+    def _load_distribution(self, path):
+        distro = self._match_distribution(path)
+        remote = distro.remote.cast() if distro.remote_id else None
+        cache.remember_distribution(distro, remote)
+        return distro, remote
+
+    @staticmethod
+    def _split_raw_path(request, distro):
+        """The still percent-encoded path, split into (endpoint path, Hub path)."""
+        raw = request.rel_url.raw_path.split("/")
+        skip = 1 + PREFIX_SEGMENTS + distro.base_path.strip("/").count("/") + 1
+        return "/".join(raw[:skip]), "/".join(raw[skip:])
+
+    # -- files ----------------------------------------------------------------------------
+    async def serve_file(self, request, distro, remote, path):
+        info = None
+        if hub.is_commit(path.revision):
+            commit = path.revision
+        elif remote is None:
+            return hub_error(
+                404, f"Revision {path.revision!r} is not pinned here.", code="RevisionNotFound"
+            )
+        else:
+            commit, info = await metadata.resolve_revision(remote, path)
+        pinned = path.at(commit)
+        cached = await self._stored_file(distro, pinned)
+        if cached is not None:
+            if not cached.in_repository and distro.repository_version_id is None:
+                await add_to_repository(distro, cached.content_artifact)
+            return await stored_file_response(request, cached, pinned.path_in_repo)
+        if remote is None:
+            return hub_error(
+                404,
+                f"{path.path_in_repo} is not in this distribution.",
+                headers={"X-Repo-Commit": commit},
+                code="EntryNotFound",
+            )
+        if info is None:
+            info = await upstream.file_info(remote, pinned)
+        if request.method == "HEAD":
+            headers = file_headers(info.commit, info.etag, info.size, pinned.path_in_repo)
+            return await head_response(request, headers, info.size)
+        if request.headers.get("Range"):
+            return await downloads.stream_range(request, remote, pinned, info)
+        return await downloads.fetch_and_store(request, distro, remote, path.at(info.commit), info)
+
+    @staticmethod
+    async def _stored_file(distro, pinned):
+        """The stored file for `pinned`: remembered, else looked up and remembered."""
+        cached = cache.stored_file(distro, pinned)
+        if cached is None:
+            cached = await sync_to_async(find_cached)(distro, pinned)
+            if cached is not None:
+                cache.remember_stored_file(distro, pinned, cached)
+        return cached
+
+    # -- metadata API -----------------------------------------------------------------------
+    async def serve_api(self, request, distro, remote, api_path, endpoint):
+        if remote is None:
+            return hub_error(404, "This distribution has no remote to answer API calls.")
+        if request.method == "POST" and api_path.endpoint != "paths-info":
+            return hub_error(405, "Only paths-info accepts POST.")
+        if request.method != "POST" and api_path.endpoint == "paths-info":
+            return hub_error(405, "paths-info needs POST.")
+        data = None
+        if request.method == "POST":
+            data = await request.post()
+        answer = await metadata.api_answer(
+            remote, "POST" if data is not None else "GET", api_path, request.query, data
+        )
+        headers = dict(answer.headers)
+        if "Link" in headers:  # pagination links must lead back here, not upstream
+            endpoint_url = f"{request.scheme}://{request.host}{endpoint}"
+            headers["Link"] = headers["Link"].replace(remote.hub_url, endpoint_url)
+        return web.Response(status=answer.status, body=answer.body, headers=headers)

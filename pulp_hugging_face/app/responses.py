@@ -1,0 +1,75 @@
+"""The Hub's answers: error bodies and codes, file headers, HEAD answers and stored files."""
+
+import mimetypes
+
+from aiohttp import web
+
+from pulpcore.plugin.content import Handler
+
+from pulp_hugging_face import hub
+
+
+def hub_error(status, message, headers=None, code=None):
+    """An error answer the Hub client turns into the right exception."""
+    headers = dict(headers or {})
+    if code:
+        headers["X-Error-Code"] = code
+    headers.setdefault("X-Error-Message", message.replace("\n", " ")[:1000])
+    return web.json_response({"error": message}, status=status, headers=headers)
+
+
+def file_headers(commit, etag, size, path_in_repo):
+    """The headers the Hub sends for a file; `X-Linked-*` only for LFS (sha256) blobs."""
+    headers = {
+        "X-Repo-Commit": commit,
+        "ETag": f'"{etag}"',
+        "Accept-Ranges": "bytes",
+        "Content-Type": mimetypes.guess_type(path_in_repo)[0] or "application/octet-stream",
+    }
+    if hub.is_lfs_etag(etag):
+        headers["X-Linked-Etag"] = f'"{etag}"'
+        if size is not None:
+            headers["X-Linked-Size"] = str(size)
+    return headers
+
+
+async def head_response(request, headers, size):
+    """A bodiless answer to HEAD with the file's headers and length."""
+    response = web.StreamResponse(headers=headers)
+    if size is not None:
+        response.content_length = size
+    await response.prepare(request)
+    await response.write_eof()
+    return response
+
+
+class HubFileResponse(web.FileResponse):
+    """A file from storage that keeps the Hub's ETag instead of aiohttp's mtime-based one."""
+
+    def __init__(self, path, hub_etag, **kwargs):
+        super().__init__(path, **kwargs)
+        self._hub_etag = hub_etag
+
+    @property
+    def etag(self):
+        return None
+
+    @etag.setter
+    def etag(self, value):
+        self.headers["ETag"] = f'"{self._hub_etag}"'
+
+
+async def stored_file_response(request, cached, path_in_repo):
+    """A stored file (storage.CachedFile) with the Hub's headers; HEAD costs no storage read."""
+    headers = file_headers(cached.commit, cached.etag, cached.size, path_in_repo)
+    if request.method == "HEAD":
+        return await head_response(request, headers, cached.size)
+    if cached.file_path:
+        return HubFileResponse(cached.file_path, cached.etag, headers=headers)
+    return await Handler()._serve_content_artifact(cached.content_artifact, headers, request)
+
+
+def abort(request):
+    """Cut the connection so the client sees a failed download, never wrong bytes."""
+    if request.transport:
+        request.transport.close()

@@ -1,0 +1,168 @@
+"""What a content-app process remembers, what a change notification drops, and pruning."""
+
+import os
+import time
+import uuid
+from datetime import timedelta
+from types import SimpleNamespace
+
+import pytest
+from django.utils import timezone
+
+from pulp_hugging_face import hub
+from pulp_hugging_face.app import cache
+from pulp_hugging_face.app.cache.memory import Memory
+from pulp_hugging_face.app.inflight import InflightLock, prune_inflight
+from pulp_hugging_face.app.models import HuggingFaceMetadata, HuggingFaceRemote
+
+COMMIT = "c" * 40
+
+
+def distro(name, **fields):
+    values = dict(
+        pk=uuid.uuid4(),
+        pulp_domain_id=uuid.uuid4(),
+        base_path=name,
+        remote_id=uuid.uuid4(),
+        repository_id=uuid.uuid4(),
+        repository_version_id=None,
+        content_guard_id=None,
+    )
+    values.update(fields)
+    return SimpleNamespace(**values)
+
+
+def pinned(name):
+    return hub.ResolvePath(hub.Repo("model", "org/m"), COMMIT, name)
+
+
+def stored(content_pk=None):
+    return SimpleNamespace(content_pk=str(content_pk or uuid.uuid4()), file_path=None)
+
+
+@pytest.fixture
+def memory(monkeypatch):
+    """A fresh, listening memory in place of the process's own."""
+    fresh = Memory()
+    fresh.listening = True
+    monkeypatch.setattr(cache, "memory", fresh)
+    return fresh
+
+
+@pytest.fixture
+def two(memory):
+    """Distributions a and b, each with a remembered file and a remembered revision."""
+    a, b = distro("a"), distro("b")
+    for d in (a, b):
+        cache.remember_distribution(d, SimpleNamespace(pk=d.remote_id))
+        cache.remember_stored_file(d, pinned("config.json"), stored())
+        memory.commits.put((d.remote_id, "revision:model:org/m:main"), (COMMIT, time.time()))
+    return a, b
+
+
+def remembered(memory, d):
+    return (
+        cache.distribution(d.pulp_domain_id, [d.base_path]) is not None,
+        cache.stored_file(d, pinned("config.json")) is not None,
+        (d.remote_id, "revision:model:org/m:main") in memory.commits.data,
+    )
+
+
+@pytest.mark.parametrize(
+    "kind, field, a_after",
+    [
+        ("distribution", "pk", (False, False, True)),
+        ("repository", "repository_id", (False, False, True)),
+        ("remote", "remote_id", (False, False, False)),
+    ],
+)
+def test_a_change_drops_only_what_depends_on_it(memory, two, kind, field, a_after):
+    a, b = two
+    memory.forget(f"{kind}:{getattr(a, field)}")
+    assert remembered(memory, a) == a_after
+    assert remembered(memory, b) == (True, True, True)
+
+
+def test_a_content_guard_change_drops_the_guarded_distribution(memory):
+    guard = uuid.uuid4()
+    a, b = distro("a", content_guard_id=guard), distro("b")
+    for d in (a, b):
+        cache.remember_distribution(d, None)
+    memory.forget(f"guard:{guard}")
+    assert cache.distribution(a.pulp_domain_id, ["a"]) is None
+    assert cache.distribution(b.pulp_domain_id, ["b"]) is not None
+
+
+def test_a_deleted_content_drops_only_its_files(memory, two):
+    a, b = two
+    content = uuid.uuid4()
+    cache.remember_stored_file(a, pinned("weights.bin"), stored(content))
+    cache.remember_stored_file(b, pinned("weights.bin"), stored(content))
+    memory.forget(f"content:{content}")
+    assert cache.stored_file(a, pinned("weights.bin")) is None
+    assert cache.stored_file(b, pinned("weights.bin")) is None
+    assert remembered(memory, a) == remembered(memory, b) == (True, True, True)
+
+
+@pytest.mark.parametrize("payload", [f"domain:{uuid.uuid4()}", "", "something-new:1"])
+def test_domain_and_unknown_changes_drop_everything(memory, two, payload):
+    memory.forget(payload)
+    for d in two:
+        assert remembered(memory, d) == (False, False, False)
+
+
+def test_nothing_is_used_while_not_listening(memory, two):
+    memory.listening = False
+    a, _ = two
+    assert cache.distribution(a.pulp_domain_id, ["a"]) is None
+    assert cache.stored_file(a, pinned("config.json")) is None
+
+
+def test_the_content_index_does_not_outgrow_the_files(memory):
+    memory.files.size = 10
+    d = distro("a")
+    for n in range(100):
+        cache.remember_stored_file(d, pinned(f"f{n}"), stored())
+    assert len(memory.files.data) == 10
+    assert sum(len(keys) for keys in memory.files_of_content.values()) == 10
+
+
+@pytest.mark.django_db
+def test_old_metadata_rows_are_pruned(settings):
+    settings.HF_METADATA_RETENTION = 3600
+    remote = HuggingFaceRemote.objects.create(name="prune", url="https://hub.example")
+    now = timezone.now()
+    for key, age, immutable in (
+        ("old", 7200, False),
+        ("old-commit", 7200, True),
+        ("new", 60, True),
+    ):
+        HuggingFaceMetadata.objects.create(
+            remote=remote,
+            key=key,
+            commit=COMMIT,
+            immutable=immutable,
+            fetched_at=now - timedelta(seconds=age),
+        )
+    assert cache.prune_metadata() == 2
+    assert list(HuggingFaceMetadata.objects.values_list("key", flat=True)) == ["new"]
+
+
+def test_idle_inflight_files_are_pruned(settings, tmp_path):
+    settings.WORKING_DIRECTORY = str(tmp_path)
+    busy, idle, fresh = (InflightLock("r", f"org/m/resolve/{COMMIT}/{n}") for n in "abc")
+    assert busy.try_lead()
+    busy_part = busy.new_part_path()
+    open(busy_part, "w").close()
+    idle_part = idle.lock_path.with_name(f"{idle.digest}.dead.part")
+    for path in (idle.lock_path, idle_part, fresh.lock_path):
+        path.touch()
+    hour_ago = time.time() - 3600
+    for path in (busy.lock_path, busy_part, idle.lock_path, idle_part):
+        os.utime(path, (hour_ago, hour_ago))
+    try:
+        assert prune_inflight(max_age=600) == 2
+    finally:
+        busy.release()
+    assert not idle.lock_path.exists() and not idle_part.exists()
+    assert busy.lock_path.exists() and os.path.exists(busy_part) and fresh.lock_path.exists()
