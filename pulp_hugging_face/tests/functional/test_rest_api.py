@@ -104,15 +104,15 @@ def test_pull_through_lands_in_repository_and_content_is_filterable(
     wait_for_content(pulp_api, setup["repository"]["pulp_href"], 2)
 
     units = pulp_api.list("content", repo_id=repo_id)
-    assert {u["relative_path"] for u in units} == {"config.json", "weights.bin"}
-    weights = next(u for u in units if u["relative_path"] == "weights.bin")
+    assert {u["path_in_repo"] for u in units} == {"config.json", "weights.bin"}
+    weights = next(u for u in units if u["path_in_repo"] == "weights.bin")
     assert weights["commit"] == commit
     assert weights["repo_type"] == "model"
     assert weights["size"] == 1000
     assert weights["etag"] == fake_hub.repos[("model", repo_id)].commits[commit]["weights.bin"].etag
     assert weights["artifact"]
     assert (
-        pulp_api.list("content", repo_id=repo_id, relative_path="config.json")[0]["commit"]
+        pulp_api.list("content", repo_id=repo_id, path_in_repo="config.json")[0]["commit"]
         == commit
     )
     assert pulp_api.list("content", commit=commit, repo_type="dataset") == []
