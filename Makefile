@@ -16,9 +16,10 @@ $(UV):
 $(BIN)/python: | $(UV)
 	$(UV) venv -q --python $(PYTHON) $(VENV)
 
-$(VENV)/.installed: $(BIN)/python pyproject.toml facehugger/pyproject.toml lint_requirements.txt unittest_requirements.txt functest_requirements.txt
-	VIRTUAL_ENV=$(VENV) $(UV) pip install -q -e . -e ./facehugger -r lint_requirements.txt \
-		-r unittest_requirements.txt -r functest_requirements.txt
+$(VENV)/.installed: $(BIN)/python pyproject.toml facehugger/pyproject.toml fake_hub/pyproject.toml \
+		lint_requirements.txt unittest_requirements.txt functest_requirements.txt
+	VIRTUAL_ENV=$(VENV) $(UV) pip install -q -e . -e ./facehugger -e ./fake_hub \
+		-r lint_requirements.txt -r unittest_requirements.txt -r functest_requirements.txt
 	touch $@
 
 venv: $(VENV)/.installed

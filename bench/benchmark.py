@@ -32,7 +32,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from pulp_hugging_face.tests.functional.conftest import PulpApi, devstack  # noqa: E402
-from pulp_hugging_face.tests.functional.fake_hub import FakeHub, HubFile  # noqa: E402
+from hf_fake_hub import FakeHub, HubFile  # noqa: E402
 
 RESULTS = []
 

@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 import requests
 
-from .fake_hub import FakeHub
+from hf_fake_hub import FakeHub
 
 ROOT = Path(__file__).resolve().parents[3]
 API_PORT = int(os.environ.get("PULP_TEST_API_PORT", "24827"))

@@ -11,7 +11,7 @@ import requests
 from huggingface_hub import hf_hub_download
 
 from .conftest import ROOT, PulpApi, devstack, unique
-from .fake_hub import HubFile
+from hf_fake_hub import HubFile
 
 PORTS = {"PULP_API_PORT": "24847", "PULP_CONTENT_PORT": "24846"}
 DOMAIN_STACK = {

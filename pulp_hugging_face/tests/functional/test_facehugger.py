@@ -5,7 +5,7 @@ import json
 from facehugger.cli import main
 
 from .conftest import unique
-from .fake_hub import HubFile
+from hf_fake_hub import HubFile
 
 
 def test_facehugger_through_a_distribution(hf_distribution, fake_hub, tmp_path, monkeypatch):

@@ -8,7 +8,7 @@ import pytest
 import requests
 
 from .conftest import unique
-from .fake_hub import HubFile
+from hf_fake_hub import HubFile
 
 
 @pytest.fixture

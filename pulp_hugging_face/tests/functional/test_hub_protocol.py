@@ -11,7 +11,7 @@ from huggingface_hub import HfApi, hf_hub_download, snapshot_download
 from huggingface_hub.errors import EntryNotFoundError, GatedRepoError
 
 from .conftest import unique
-from .fake_hub import FakeHub, HubFile
+from hf_fake_hub import FakeHub, HubFile
 
 
 @pytest.fixture

@@ -17,7 +17,7 @@ from huggingface_hub.errors import (
 )
 
 from .conftest import unique
-from .fake_hub import HubFile, git_blob_sha1
+from hf_fake_hub import HubFile, git_blob_sha1
 
 
 def hf_cli():

@@ -8,7 +8,7 @@ import requests
 from huggingface_hub import snapshot_download
 
 from .conftest import PLUGIN_API, unique
-from .fake_hub import HubFile
+from hf_fake_hub import HubFile
 
 
 def hidden(remote, name):

@@ -12,7 +12,7 @@ from pulp_hugging_face.app.models import (
     HuggingFaceRepository,
 )
 from pulp_hugging_face.app.storage import ArtifactSink, IntegrityMismatch
-from pulp_hugging_face.tests.functional.fake_hub import git_blob_sha1
+from hf_fake_hub import git_blob_sha1
 
 COMMIT = "0123456789abcdef0123456789abcdef01234567"
 pytestmark = pytest.mark.django_db
