@@ -6,9 +6,9 @@ from urllib.parse import urlsplit
 
 import pytest
 import requests
-
-from .conftest import unique
 from hf_fake_hub import HubFile
+
+from pulp_hugging_face.pytest_plugin import unique
 
 
 @pytest.fixture

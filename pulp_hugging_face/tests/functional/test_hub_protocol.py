@@ -7,11 +7,11 @@ from pathlib import Path
 
 import pytest
 import requests
+from hf_fake_hub import FakeHub, HubFile
 from huggingface_hub import HfApi, hf_hub_download, snapshot_download
 from huggingface_hub.errors import EntryNotFoundError, GatedRepoError
 
-from .conftest import unique
-from hf_fake_hub import FakeHub, HubFile
+from pulp_hugging_face.pytest_plugin import unique
 
 
 @pytest.fixture

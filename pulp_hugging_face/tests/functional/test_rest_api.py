@@ -5,10 +5,10 @@ import time
 
 import pytest
 import requests
+from hf_fake_hub import HubFile
 from huggingface_hub import snapshot_download
 
-from .conftest import PLUGIN_API, unique
-from hf_fake_hub import HubFile
+from pulp_hugging_face.pytest_plugin import PLUGIN_API, unique
 
 
 def hidden(remote, name):
