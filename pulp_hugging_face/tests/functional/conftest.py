@@ -1,3 +1,26 @@
 """Functional tests: the live stack, the fake Hub, PulpApi and the factories come from
 pulp_hugging_face.pytest_plugin (a pytest11 entry point). Fixtures shared by several test
 files of this folder only are here."""
+
+import os
+
+import pytest
+from hf_fake_hub import HubFile
+
+from pulp_hugging_face.pytest_plugin import unique
+
+
+@pytest.fixture
+def repo(fake_hub):
+    """A model on the fake Hub: a regular file, an LFS file, a Xet-backed file, a deep path."""
+    repo_id = f"org/{unique('proto')}"
+    hub_repo = fake_hub.add_repo(repo_id)
+    hub_repo.commit(
+        {
+            "config.json": b'{"v": 1}',
+            "weights.bin": HubFile(os.urandom(50_000), lfs=True),
+            "xet.bin": HubFile(os.urandom(20_000), lfs=True, xet=True),
+            "sub/dir/deep.txt": b"deep",
+        }
+    )
+    return hub_repo
