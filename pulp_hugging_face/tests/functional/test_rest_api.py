@@ -38,7 +38,7 @@ def test_remote_defaults_and_write_only_token(pulp_api, pulp_stack):
             "-U",
             "postgres",
             "-d",
-            "pulp_hf_functest",
+            pulp_stack["stack"].db_name,
             "-Atc",
             "SELECT hf_token FROM hugging_face_huggingfaceremote WHERE remote_ptr_id = "
             f"'{remote['pulp_href'].rstrip('/').rsplit('/', 1)[-1]}'",
