@@ -16,9 +16,10 @@ $(UV):
 $(BIN)/python: | $(UV)
 	$(UV) venv -q --python $(PYTHON) $(VENV)
 
-$(VENV)/.installed: $(BIN)/python pyproject.toml facehugger/pyproject.toml lint_requirements.txt unittest_requirements.txt functest_requirements.txt
-	VIRTUAL_ENV=$(VENV) $(UV) pip install -q -e . -e ./facehugger -r lint_requirements.txt \
-		-r unittest_requirements.txt -r functest_requirements.txt
+$(VENV)/.installed: $(BIN)/python pyproject.toml facehugger/pyproject.toml fake_hub/pyproject.toml \
+		lint_requirements.txt unittest_requirements.txt functest_requirements.txt
+	VIRTUAL_ENV=$(VENV) $(UV) pip install -q -e . -e ./facehugger -e ./fake_hub \
+		-r lint_requirements.txt -r unittest_requirements.txt -r functest_requirements.txt
 	touch $@
 
 venv: $(VENV)/.installed
@@ -37,11 +38,19 @@ lint: venv
 	$(BIN)/flake8
 	$(BIN)/check-manifest -q
 
+# Two checkouts can test side by side: pytest-django's database is test_$(PULP_UNIT_DB_NAME), and
+# the functional stacks take the PULP_TEST_* variables of pulp_hugging_face/pytest_plugin.py.
+PULP_TEST_DB_PREFIX ?= pulp_hf
+PULP_UNIT_DB_NAME ?= $(PULP_TEST_DB_PREFIX)_unit
+PULP_UNIT_STATE_DIR ?= .pulp-unit
+UNIT_SETTINGS := $(abspath $(PULP_UNIT_STATE_DIR))/settings.py
+
 unit: venv
-	PULP_STATE_DIR=.pulp-unit PULP_DB_NAME=pulp_hf_unit $(BIN)/python scripts/devstack.py settings
-	PULP_SETTINGS=$(CURDIR)/.pulp-unit/settings.py DJANGO_SETTINGS_MODULE=pulpcore.app.settings \
+	PULP_STATE_DIR=$(PULP_UNIT_STATE_DIR) PULP_DB_NAME=$(PULP_UNIT_DB_NAME) \
+		$(BIN)/python scripts/devstack.py settings
+	PULP_SETTINGS=$(UNIT_SETTINGS) DJANGO_SETTINGS_MODULE=pulpcore.app.settings \
 		$(BIN)/pulpcore-manager makemigrations hugging_face --check --dry-run
-	PULP_SETTINGS=$(CURDIR)/.pulp-unit/settings.py DJANGO_SETTINGS_MODULE=pulpcore.app.settings \
+	PULP_SETTINGS=$(UNIT_SETTINGS) DJANGO_SETTINGS_MODULE=pulpcore.app.settings \
 		$(BIN)/pytest -p no:cacheprovider pulp_hugging_face/tests/unit
 
 functional: venv

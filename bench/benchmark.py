@@ -28,11 +28,9 @@ import uuid
 from pathlib import Path
 from urllib.parse import urlsplit
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
+from hf_fake_hub import FakeHub, HubFile
 
-from pulp_hugging_face.tests.functional.conftest import PulpApi, devstack  # noqa: E402
-from pulp_hugging_face.tests.functional.fake_hub import FakeHub, HubFile  # noqa: E402
+from pulp_hugging_face.pytest_plugin import PulpApi, main_stack
 
 RESULTS = []
 
@@ -108,9 +106,10 @@ def main():
     args = parser.parse_args()
 
     print("Starting the test stack and the fake Hub ...", flush=True)
-    devstack("run")
+    stack = main_stack()  # the PULP_TEST_* variables choose its ports, database and folder
+    stack.devstack("run")
     hub = FakeHub().start()
-    api = PulpApi("http://127.0.0.1:24827")
+    api = PulpApi(stack.api)
     name = f"bench-{uuid.uuid4().hex[:8]}"
     remote = api.create("remotes", name=name, url=hub.url)
     repository = api.create("repositories", name=name)

@@ -1,30 +1,15 @@
 """Fixtures: the repository's fake Hub (aiohttp only, no pulpcore) and a private HF cache."""
 
-import importlib.util
-import sys
+import uuid
 from pathlib import Path
 
 import pytest
-
-FAKE_HUB = Path(__file__).resolve().parents[2] / ("pulp_hugging_face/tests/functional/fake_hub.py")
-
-
-def _load_fake_hub():
-    spec = importlib.util.spec_from_file_location("fake_hub", FAKE_HUB)
-    assert spec and spec.loader
-    module = importlib.util.module_from_spec(spec)
-    sys.modules["fake_hub"] = module
-    spec.loader.exec_module(module)
-    return module
-
-
-fake_hub_module = _load_fake_hub()
-HubFile = fake_hub_module.HubFile
+from hf_fake_hub import FakeHub, HubFile
 
 
 @pytest.fixture(scope="session")
 def hub():
-    server = fake_hub_module.FakeHub().start()
+    server = FakeHub().start()
     yield server
     server.stop()
 
@@ -43,8 +28,6 @@ def env(monkeypatch, tmp_path, hub):
 @pytest.fixture
 def model(hub):
     """A model with a config, weights and a tokenizer folder, on `main` and tag `v1`."""
-    import uuid
-
     repo = hub.add_repo(f"org/model-{uuid.uuid4().hex[:8]}")
     first = repo.commit(
         {

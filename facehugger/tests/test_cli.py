@@ -4,11 +4,12 @@ import json
 from pathlib import Path
 
 import pytest
+from hf_fake_hub import HubFile
 
 from facehugger import __version__
 from facehugger.cli import main
 
-from .conftest import HubFile, write_manifest
+from .conftest import write_manifest
 
 
 def cache_dir(env: Path, repo_id: str, repo_type: str = "model") -> Path:

@@ -2,7 +2,7 @@
 
 import requests
 
-from .conftest import unique
+from pulp_hugging_face.pytest_plugin import unique
 
 
 def test_changes_to_a_distribution_take_effect_at_once(pulp_api, hf_distribution, fake_hub):

@@ -3,35 +3,25 @@
 Runs a second live stack (its own ports, database and state folder) with DOMAIN_ENABLED.
 """
 
-import os
 from pathlib import Path
 
 import pytest
 import requests
+from hf_fake_hub import HubFile
 from huggingface_hub import hf_hub_download
 
-from .conftest import ROOT, PulpApi, devstack, unique
-from .fake_hub import HubFile
-
-PORTS = {"PULP_API_PORT": "24847", "PULP_CONTENT_PORT": "24846"}
-DOMAIN_STACK = {
-    "PULP_STATE_DIR": str(ROOT / ".pulp-test-domains"),
-    "PULP_DB_NAME": "pulp_hf_functest_domains",
-    "PULP_DOMAIN_ENABLED": "1",
-    "PULP_WORKERS": "1",
-    **PORTS,
-}
+from pulp_hugging_face.pytest_plugin import PulpApi, domains_stack, keep_stacks, unique
 
 
 @pytest.fixture(scope="module")
 def domain_api():
-    keep = os.environ.get("PULP_TEST_KEEP") == "1"
-    devstack("run", PULP_DB_FRESH="0" if keep else "1", **DOMAIN_STACK)
-    api = PulpApi(f"http://127.0.0.1:{PORTS['PULP_API_PORT']}")
+    stack = domains_stack()
+    stack.start()
+    api = PulpApi(stack.api)
     yield api
     api.cleanup()
-    if not keep:
-        devstack("stop", **DOMAIN_STACK)
+    if not keep_stacks():
+        stack.stop()
 
 
 def create_in(api, domain, kind, **body):

@@ -3,9 +3,9 @@
 import json
 
 from facehugger.cli import main
+from hf_fake_hub import HubFile
 
-from .conftest import unique
-from .fake_hub import HubFile
+from pulp_hugging_face.pytest_plugin import unique
 
 
 def test_facehugger_through_a_distribution(hf_distribution, fake_hub, tmp_path, monkeypatch):

@@ -6,9 +6,10 @@ from urllib.parse import urlsplit
 
 import pytest
 import requests
+from hf_fake_hub import HubFile
+from huggingface_hub import hf_hub_download
 
-from .conftest import unique
-from .fake_hub import HubFile
+from pulp_hugging_face.pytest_plugin import unique, upstream_calls
 
 
 @pytest.fixture
@@ -162,3 +163,23 @@ def test_streamed_policy_serves_without_storing(pulp_api, hf_distribution, lfs_r
         assert requests.get(url, timeout=30).content == data
     assert len(fake_hub.body_fetches("w.bin")) == 2
     assert pulp_api.list("content", repo_id=repo_id) == []
+
+
+def test_head_on_cached_file_makes_no_upstream_call(hf_distribution, repo, fake_hub, tmp_path):
+    endpoint = hf_distribution()["endpoint"]
+    hf_hub_download(repo.repo_id, "weights.bin", cache_dir=tmp_path, endpoint=endpoint)
+    fake_hub.reset_log()
+    head = requests.head(f"{endpoint}/{repo.repo_id}/resolve/main/weights.bin", timeout=30)
+    entry = repo.commits[repo.refs["main"]]["weights.bin"]
+    assert head.headers["X-Repo-Commit"] == repo.refs["main"]
+    assert head.headers["X-Linked-Etag"] == f'"{entry.etag}"'
+    assert head.headers["X-Linked-Size"] == str(len(entry.data))
+    assert head.headers["Accept-Ranges"] == "bytes"
+    assert upstream_calls(fake_hub) == []
+
+
+def test_range_past_the_end_of_an_uncached_file(hf_distribution, repo):
+    endpoint = hf_distribution()["endpoint"]
+    url = f"{endpoint}/{repo.repo_id}/resolve/main/weights.bin"
+    response = requests.get(url, headers={"Range": "bytes=60000-"}, timeout=30)
+    assert response.status_code == 416

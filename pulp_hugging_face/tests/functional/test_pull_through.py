@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 import requests
+from hf_fake_hub import HubFile, git_blob_sha1
 from huggingface_hub import hf_hub_download, snapshot_download
 from huggingface_hub.errors import (
     EntryNotFoundError,
@@ -16,8 +17,7 @@ from huggingface_hub.errors import (
     RevisionNotFoundError,
 )
 
-from .conftest import unique
-from .fake_hub import HubFile, git_blob_sha1
+from pulp_hugging_face.pytest_plugin import unique
 
 
 def hf_cli():

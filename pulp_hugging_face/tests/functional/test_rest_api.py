@@ -5,10 +5,10 @@ import time
 
 import pytest
 import requests
+from hf_fake_hub import HubFile
 from huggingface_hub import snapshot_download
 
-from .conftest import PLUGIN_API, unique
-from .fake_hub import HubFile
+from pulp_hugging_face.pytest_plugin import PLUGIN_API, unique
 
 
 def hidden(remote, name):
@@ -38,7 +38,7 @@ def test_remote_defaults_and_write_only_token(pulp_api, pulp_stack):
             "-U",
             "postgres",
             "-d",
-            "pulp_hf_functest",
+            pulp_stack["stack"].db_name,
             "-Atc",
             "SELECT hf_token FROM hugging_face_huggingfaceremote WHERE remote_ptr_id = "
             f"'{remote['pulp_href'].rstrip('/').rsplit('/', 1)[-1]}'",

@@ -4,6 +4,7 @@ import os
 
 import pytest
 from django.db import IntegrityError, connection, transaction
+from hf_fake_hub import git_blob_sha1
 
 from pulp_hugging_face.app.models import (
     HuggingFaceContent,
@@ -12,7 +13,6 @@ from pulp_hugging_face.app.models import (
     HuggingFaceRepository,
 )
 from pulp_hugging_face.app.storage import ArtifactSink, IntegrityMismatch
-from pulp_hugging_face.tests.functional.fake_hub import git_blob_sha1
 
 COMMIT = "0123456789abcdef0123456789abcdef01234567"
 pytestmark = pytest.mark.django_db

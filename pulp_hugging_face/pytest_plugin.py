@@ -1,0 +1,321 @@
+"""pytest fixtures for pulp_hugging_face: live test stacks, the fake Hub, REST helpers, factories.
+
+Registered as the `pulp_hugging_face` pytest11 entry point, so pytest loads this module in every
+run of an environment where pulp-hugging-face is installed, unit tests included. Keep its
+module-level imports to the standard library and pytest: no Django, no pulpcore, no requests and
+no hf_fake_hub (a test-only distribution) until a fixture or helper needs them.
+
+A live stack is scripts/devstack.py on its own ports, database and state folder, so tests never
+touch a developer's `make run` instance. These environment variables let two checkouts run the
+functional tests side by side (defaults in brackets):
+
+  PULP_TEST_API_PORT [24827], PULP_TEST_CONTENT_PORT [24826]       the main test stack
+  PULP_TEST_DOMAINS_API_PORT [24847], PULP_TEST_DOMAINS_CONTENT_PORT [24846]
+                                                                   the domain-enabled stack
+  PULP_TEST_DB_PREFIX [pulp_hf]   databases <prefix>_functest and <prefix>_functest_domains
+  PULP_TEST_DB_NAME, PULP_TEST_DOMAINS_DB_NAME                     or name each one
+  PULP_TEST_STATE_DIR [.pulp-test], PULP_TEST_DOMAINS_STATE_DIR [<state dir>-domains]
+                                  relative paths are taken from the repository root
+  PULP_TEST_KEEP=1                leave the stacks running after the session (faster re-runs)
+"""
+
+import os
+import subprocess
+import sys
+import time
+import uuid
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+DEVSTACK = ROOT / "scripts" / "devstack.py"
+PLUGIN_API = "/pulp/api/v3/{}/hugging_face/hugging-face/"
+ADMIN = ("admin", "password")
+
+
+def keep_stacks():
+    return os.environ.get("PULP_TEST_KEEP") == "1"
+
+
+def _state_dir(value):
+    path = Path(value)
+    return path if path.is_absolute() else ROOT / path
+
+
+@dataclass(frozen=True)
+class LiveStack:
+    """One test stack of scripts/devstack.py: its ports, database, state folder and settings."""
+
+    api_port: int
+    content_port: int
+    db_name: str
+    state_dir: Path
+    settings: dict = field(default_factory=dict)  # more PULP_* variables for devstack.py
+
+    @property
+    def api(self):
+        return f"http://127.0.0.1:{self.api_port}"
+
+    @property
+    def content(self):
+        return f"http://127.0.0.1:{self.content_port}"
+
+    def env(self, **extra):
+        env = dict(os.environ)
+        env.update(
+            PULP_STATE_DIR=str(self.state_dir),
+            PULP_API_PORT=str(self.api_port),
+            PULP_CONTENT_PORT=str(self.content_port),
+            PULP_DB_NAME=self.db_name,
+            PULP_HF_NO_DEFAULTS="1",
+            PULP_ADMIN_PASSWORD=ADMIN[1],
+        )
+        env.update(self.settings)
+        env.update(extra)
+        return env
+
+    def devstack(self, command, **extra):
+        """Run `scripts/devstack.py <command>` for this stack; raises CalledProcessError."""
+        return subprocess.run(
+            [sys.executable, str(DEVSTACK), command],
+            env=self.env(**extra),
+            check=True,
+            text=True,
+            capture_output=True,
+        )
+
+    def pids(self):
+        return [int(p.read_text()) for p in (self.state_dir / "run").glob("*.pid")]
+
+    def start(self):
+        """Start the stack on a fresh database (kept as it is with PULP_TEST_KEEP=1)."""
+        return self.devstack("run", PULP_DB_FRESH="0" if keep_stacks() else "1")
+
+    def stop(self):
+        """Stop the stack and check that nothing it started is left behind."""
+        pids = self.pids()
+        self.devstack("stop")
+        alive = [pid for pid in pids if _alive(pid)]
+        assert not alive, f"`devstack.py stop` left processes behind: {alive}"
+
+
+def main_stack():
+    """The functional tests' stack, as configured by the PULP_TEST_* variables."""
+    prefix = os.environ.get("PULP_TEST_DB_PREFIX") or "pulp_hf"
+    return LiveStack(
+        api_port=int(os.environ.get("PULP_TEST_API_PORT") or "24827"),
+        content_port=int(os.environ.get("PULP_TEST_CONTENT_PORT") or "24826"),
+        db_name=os.environ.get("PULP_TEST_DB_NAME") or f"{prefix}_functest",
+        state_dir=_state_dir(os.environ.get("PULP_TEST_STATE_DIR") or ".pulp-test"),
+        settings={"PULP_WORKERS": "2"},
+    )
+
+
+def domains_stack():
+    """The second, domain-enabled stack, as configured by the PULP_TEST_DOMAINS_* variables."""
+    main = main_stack()
+    prefix = os.environ.get("PULP_TEST_DB_PREFIX") or "pulp_hf"
+    state = os.environ.get("PULP_TEST_DOMAINS_STATE_DIR") or f"{main.state_dir}-domains"
+    return LiveStack(
+        api_port=int(os.environ.get("PULP_TEST_DOMAINS_API_PORT") or "24847"),
+        content_port=int(os.environ.get("PULP_TEST_DOMAINS_CONTENT_PORT") or "24846"),
+        db_name=os.environ.get("PULP_TEST_DOMAINS_DB_NAME") or f"{prefix}_functest_domains",
+        state_dir=_state_dir(state),
+        settings={"PULP_DOMAIN_ENABLED": "1", "PULP_WORKERS": "1"},
+    )
+
+
+def _alive(pid):
+    try:
+        os.kill(pid, 0)
+        return True
+    except ProcessLookupError:
+        return False
+
+
+def unique(prefix):
+    return f"{prefix}-{uuid.uuid4().hex[:10]}"
+
+
+def upstream_calls(hub):
+    """Every request a fake Hub and its CDN received since the last `reset_log()`."""
+    return list(hub.requests) + list(hub.cdn_requests)
+
+
+class PulpApi:
+    """A small REST client for a test stack that deletes what it created."""
+
+    def __init__(self, base):
+        import requests
+
+        self.base = base
+        self.session = requests.Session()
+        self.session.auth = ADMIN
+        self.created = []
+
+    def url(self, path):
+        return path if path.startswith("http") else self.base + path
+
+    def request(self, method, path, **kwargs):
+        response = self.session.request(method, self.url(path), timeout=60, **kwargs)
+        if response.status_code >= 400:
+            raise AssertionError(f"{method} {path}: {response.status_code} {response.text}")
+        return response.json() if response.content else None
+
+    def get(self, path, **params):
+        return self.request("GET", path, params=params)
+
+    def wait_task(self, href, timeout=60):
+        deadline = time.time() + timeout
+        while time.time() < deadline:
+            task = self.get(href)
+            if task["state"] == "completed":
+                return task
+            if task["state"] in ("failed", "canceled"):
+                raise AssertionError(f"task {href} {task['state']}: {task.get('error')}")
+            time.sleep(0.2)
+        raise AssertionError(f"task {href} did not finish in {timeout}s")
+
+    def create(self, kind, **body):
+        result = self.request("POST", PLUGIN_API.format(kind), json=body)
+        if "task" in result:
+            task = self.wait_task(result["task"])
+            result = self.get(task["created_resources"][0])
+        self.created.append(result["pulp_href"])
+        return result
+
+    def list(self, kind, **params):
+        return self.get(PLUGIN_API.format(kind), **params)["results"]
+
+    def cleanup(self):
+        import requests
+
+        for href in reversed(self.created):
+            try:
+                result = self.session.delete(self.url(href), timeout=60)
+                if result.status_code == 202:
+                    self.wait_task(result.json()["task"])
+            except (requests.RequestException, AssertionError):
+                pass
+        self.created.clear()
+
+
+# -- the live stack ----------------------------------------------------------------------------
+@pytest.fixture(scope="session")
+def pulp_stack():
+    """A running pulpcore-api, -content and -worker with this plugin, on a fresh database."""
+    stack = main_stack()
+    try:
+        stack.start()
+    except subprocess.CalledProcessError as exc:
+        pytest.exit(f"Could not start the test Pulp stack:\n{exc.stdout}\n{exc.stderr}", 3)
+    yield {"api": stack.api, "content": stack.content, "state": stack.state_dir, "stack": stack}
+    if not keep_stacks():
+        stack.stop()
+
+
+@pytest.fixture
+def pulp_api(pulp_stack):
+    """A PulpApi on the test stack; deletes what it created after the test."""
+    api = PulpApi(pulp_stack["api"])
+    yield api
+    api.cleanup()
+
+
+@pytest.fixture(scope="class")
+def pulp_api_class(pulp_stack):
+    """Like `pulp_api`, but cleans up after the test class (after the test outside a class)."""
+    api = PulpApi(pulp_stack["api"])
+    yield api
+    api.cleanup()
+
+
+# -- the fake Hub ------------------------------------------------------------------------------
+@pytest.fixture(scope="session")
+def fake_hub():
+    """A fake Hub and CDN on loopback for the session (hf_fake_hub, installed by `make venv`)."""
+    from hf_fake_hub import FakeHub
+
+    hub = FakeHub().start()
+    yield hub
+    hub.stop()
+
+
+@pytest.fixture
+def hub_env(tmp_path):
+    """Environment for the `hf` CLI with its own empty cache."""
+    env = dict(os.environ)
+    env["HF_HOME"] = str(tmp_path / "hf-home")
+    env.pop("HF_TOKEN", None)
+    env["HF_HUB_DISABLE_TELEMETRY"] = "1"
+    env["HF_HUB_DISABLE_PROGRESS_BARS"] = "1"
+    return env
+
+
+# -- factories ---------------------------------------------------------------------------------
+def _href(value):
+    return value["pulp_href"] if isinstance(value, dict) else value
+
+
+@pytest.fixture(scope="class")
+def hf_remote_factory(pulp_api_class, fake_hub):
+    """`hf_remote_factory(**fields)`: a remote, on the fake Hub unless `url` is given."""
+
+    def make(**fields):
+        fields.setdefault("name", unique("remote"))
+        fields.setdefault("url", fake_hub.url)
+        return pulp_api_class.create("remotes", **fields)
+
+    return make
+
+
+@pytest.fixture(scope="class")
+def hf_repository_factory(pulp_api_class):
+    """`hf_repository_factory(**fields)`: a repository."""
+
+    def make(**fields):
+        fields.setdefault("name", unique("repo"))
+        return pulp_api_class.create("repositories", **fields)
+
+    return make
+
+
+@pytest.fixture(scope="class")
+def hf_distribution_factory(pulp_api_class):
+    """`hf_distribution_factory(remote=..., repository=..., **fields)`: a distribution.
+
+    `remote` and `repository` may be the objects the other factories return or their hrefs.
+    """
+
+    def make(remote=None, repository=None, **fields):
+        fields.setdefault("name", unique("dist"))
+        fields.setdefault("base_path", unique("hf"))
+        if remote is not None:
+            fields["remote"] = _href(remote)
+        if repository is not None:
+            fields["repository"] = _href(repository)
+        return pulp_api_class.create("distributions", **fields)
+
+    return make
+
+
+@pytest.fixture
+def hf_distribution(hf_remote_factory, hf_repository_factory, hf_distribution_factory):
+    """`hf_distribution(with_repository=True, **remote_fields)`: a remote (on the fake Hub), a
+    repository and a distribution serving both. Returns a dict of the three and `endpoint`, the
+    distribution's base URL, which is an HF_ENDPOINT."""
+
+    def make(with_repository=True, **remote_fields):
+        remote = hf_remote_factory(**remote_fields)
+        repository = hf_repository_factory() if with_repository else None
+        distribution = hf_distribution_factory(remote=remote, repository=repository)
+        return {
+            "remote": remote,
+            "repository": repository,
+            "distribution": distribution,
+            "endpoint": distribution["base_url"].rstrip("/"),
+        }
+
+    return make

@@ -1,0 +1,21 @@
+"""Tokens: the client's own token never reaches upstream."""
+
+import pytest
+from huggingface_hub import hf_hub_download
+from huggingface_hub.errors import GatedRepoError
+
+from pulp_hugging_face.pytest_plugin import unique
+
+
+def test_client_token_is_not_forwarded(hf_distribution, fake_hub, tmp_path):
+    repo_id = f"org/{unique('gated')}"
+    fake_hub.add_repo(repo_id, gated=True).commit({"w.bin": b"w"})
+    fake_hub.valid_tokens.add("hf_user_token")
+    fake_hub.gated_access.setdefault("hf_user_token", set()).add(("model", repo_id))
+    endpoint = hf_distribution()["endpoint"]
+    fake_hub.reset_log()
+    with pytest.raises(GatedRepoError):
+        hf_hub_download(
+            repo_id, "w.bin", cache_dir=tmp_path, endpoint=endpoint, token="hf_user_token"
+        )
+    assert fake_hub.requests and all(r["authorization"] is None for r in fake_hub.requests)
