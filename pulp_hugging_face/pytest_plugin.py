@@ -19,13 +19,16 @@ functional tests side by side (defaults in brackets):
   PULP_TEST_KEEP=1                leave the stacks running after the session (faster re-runs)
 """
 
+import http.client
 import os
+import runpy
 import subprocess
 import sys
 import time
 import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import pytest
 
@@ -86,6 +89,10 @@ class LiveStack:
             capture_output=True,
         )
 
+    def database(self):
+        """The stack's DATABASES["default"] as devstack.py wrote it (NAME, HOST, PORT, USER...)."""
+        return runpy.run_path(str(self.state_dir / "settings.py"))["DATABASES"]["default"]
+
     def pids(self):
         return [int(p.read_text()) for p in (self.state_dir / "run").glob("*.pid")]
 
@@ -144,6 +151,21 @@ def upstream_calls(hub):
     return list(hub.requests) + list(hub.cdn_requests)
 
 
+def raw_request(url, method="GET"):
+    """Send the path exactly as written (no client-side normalisation of `..` or `%2e`).
+
+    Returns (status, headers, body).
+    """
+    parts = urlsplit(url)
+    conn = http.client.HTTPConnection(parts.hostname, parts.port, timeout=30)
+    try:
+        conn.request(method, parts.path)
+        response = conn.getresponse()
+        return response.status, dict(response.getheaders()), response.read()
+    finally:
+        conn.close()
+
+
 class PulpApi:
     """A small REST client for a test stack that deletes what it created."""
 
@@ -177,6 +199,18 @@ class PulpApi:
                 raise AssertionError(f"task {href} {task['state']}: {task.get('error')}")
             time.sleep(0.2)
         raise AssertionError(f"task {href} did not finish in {timeout}s")
+
+    def wait_for_content(self, repository_href, count, timeout=30):
+        """Wait until the latest version holds `count` files; return (repository, version)."""
+        deadline = time.time() + timeout
+        while time.time() < deadline:
+            repository = self.get(repository_href)
+            version = self.get(repository["latest_version_href"])
+            present = version["content_summary"]["present"].get("hugging_face.hugging-face")
+            if present and present["count"] >= count:
+                return repository, version
+            time.sleep(0.3)
+        raise AssertionError(f"repository did not reach {count} files in {timeout}s")
 
     def create(self, kind, **body):
         result = self.request("POST", PLUGIN_API.format(kind), json=body)

@@ -1,13 +1,10 @@
 """Content apps forget only what a change concerns (see app/cache): a cold fill of many files
 through one distribution must not empty what other distributions remember."""
 
-import runpy
-
 import psycopg
 from huggingface_hub import snapshot_download
 
-from .conftest import unique
-from .test_rest_api import wait_for_content
+from pulp_hugging_face.pytest_plugin import unique
 
 CHANNEL = "pulp_hugging_face_changes"
 FILES = 24
@@ -19,7 +16,7 @@ def pk_of(href):
 
 def listen(pulp_stack):
     """A connection LISTENing where the stack's content apps do."""
-    db = runpy.run_path(str(pulp_stack["state"] / "settings.py"))["DATABASES"]["default"]
+    db = pulp_stack["stack"].database()
     conn = psycopg.connect(
         dbname=db["NAME"],
         host=db["HOST"],
@@ -41,7 +38,7 @@ def test_a_cold_fill_notifies_only_its_own_repository(
     other = hf_distribution()
     with listen(pulp_stack) as conn:
         snapshot_download(repo_id, cache_dir=tmp_path, endpoint=filled["endpoint"])
-        wait_for_content(pulp_api, filled["repository"]["pulp_href"], FILES)
+        pulp_api.wait_for_content(filled["repository"]["pulp_href"], FILES)
         payloads = [n.payload for n in conn.notifies(timeout=3)]
     assert payloads, "repository versions made by pull-through must still be heard"
     assert set(payloads) == {f"repository:{pk_of(filled['repository']['pulp_href'])}"}

@@ -2,7 +2,7 @@
 
 import pytest
 
-from .test_http import raw_request
+from pulp_hugging_face.pytest_plugin import raw_request
 
 HOSTILE = [
     # Not Hub-shaped: these reach pulpcore's stock handler, which asks the remote for a URL.

@@ -1,15 +1,13 @@
 """Raw HTTP against a distribution: headers, ranges, bad input."""
 
-import http.client
 import os
-from urllib.parse import urlsplit
 
 import pytest
 import requests
 from hf_fake_hub import HubFile
 from huggingface_hub import hf_hub_download
 
-from pulp_hugging_face.pytest_plugin import unique, upstream_calls
+from pulp_hugging_face.pytest_plugin import raw_request, unique, upstream_calls
 
 
 @pytest.fixture
@@ -65,17 +63,6 @@ def test_cached_get_keeps_hub_etag(hf_distribution, lfs_repo):
         assert response.content == b"0123456789"
         assert response.headers["ETag"] == f'"{tree["small.txt"].etag}"'
         assert response.headers["X-Repo-Commit"] == commit
-
-
-def raw_request(url, method="GET"):
-    """Send the path exactly as written (no client-side normalisation of `..`)."""
-    parts = urlsplit(url)
-    conn = http.client.HTTPConnection(parts.hostname, parts.port, timeout=30)
-    conn.request(method, parts.path)
-    response = conn.getresponse()
-    body = response.read()
-    conn.close()
-    return response.status, dict(response.getheaders()), body
 
 
 @pytest.mark.parametrize(

@@ -1,6 +1,5 @@
 """Repositories: pull-through lands in batched repository versions; every repo type is served."""
 
-import time
 from pathlib import Path
 
 from huggingface_hub import HfApi, snapshot_download
@@ -16,17 +15,7 @@ def test_pull_through_is_batched_and_survives_orphan_cleanup(
     commit = fake_hub.add_repo(repo_id).commit(files)
     setup = hf_distribution()
     snapshot_download(repo_id, cache_dir=tmp_path / "a", endpoint=setup["endpoint"])
-    href = setup["repository"]["pulp_href"]
-    deadline = time.time() + 30
-    while time.time() < deadline:
-        repository = pulp_api.get(href)
-        version = pulp_api.get(repository["latest_version_href"])
-        count = version["content_summary"]["present"].get("hugging_face.hugging-face", {})
-        if count.get("count") == 12:
-            break
-        time.sleep(0.5)
-    else:
-        raise AssertionError("the pulled files did not all land in the repository")
+    _, version = pulp_api.wait_for_content(setup["repository"]["pulp_href"], 12)
     assert version["number"] <= 3, "one repository version per file instead of batches"
     task = pulp_api.request(
         "POST", "/pulp/api/v3/orphans/cleanup/", json={"orphan_protection_time": 0}

@@ -1,7 +1,6 @@
 """The REST API at /pulp/api/v3/{remotes,repositories,distributions,content}/hugging_face/."""
 
 import subprocess
-import time
 
 import pytest
 import requests
@@ -30,15 +29,18 @@ def test_remote_defaults_and_write_only_token(pulp_api, pulp_stack):
     )
     assert "hf_do_not_leak" not in listed.text
     # Encrypted at rest: the database holds no plain token.
+    db = pulp_stack["stack"].database()
     row = subprocess.run(
         [
             "psql",
             "-h",
-            "127.0.0.1",
+            db["HOST"],
+            "-p",
+            str(db["PORT"]),
             "-U",
-            "postgres",
+            db["USER"],
             "-d",
-            pulp_stack["stack"].db_name,
+            db["NAME"],
             "-Atc",
             "SELECT hf_token FROM hugging_face_huggingfaceremote WHERE remote_ptr_id = "
             f"'{remote['pulp_href'].rstrip('/').rsplit('/', 1)[-1]}'",
@@ -79,18 +81,6 @@ def test_distribution_exposes_remote_and_repository(pulp_api, hf_distribution):
     assert "/hugging_face/hugging-face/" in dist["pulp_href"]
 
 
-def wait_for_content(pulp_api, repository_href, count, timeout=30):
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        repo = pulp_api.get(repository_href)
-        version = pulp_api.get(repo["latest_version_href"])
-        present = version["content_summary"]["present"].get("hugging_face.hugging-face")
-        if present and present["count"] >= count:
-            return repo, version
-        time.sleep(0.3)
-    raise AssertionError(f"repository did not reach {count} units in {timeout}s")
-
-
 def test_pull_through_lands_in_repository_and_content_is_filterable(
     pulp_api, hf_distribution, fake_hub, tmp_path
 ):
@@ -101,7 +91,7 @@ def test_pull_through_lands_in_repository_and_content_is_filterable(
     )
     setup = hf_distribution()
     snapshot_download(repo_id, cache_dir=tmp_path, endpoint=setup["endpoint"])
-    wait_for_content(pulp_api, setup["repository"]["pulp_href"], 2)
+    pulp_api.wait_for_content(setup["repository"]["pulp_href"], 2)
 
     units = pulp_api.list("content", repo_id=repo_id)
     assert {u["path_in_repo"] for u in units} == {"config.json", "weights.bin"}
@@ -112,8 +102,7 @@ def test_pull_through_lands_in_repository_and_content_is_filterable(
     assert weights["etag"] == fake_hub.repos[("model", repo_id)].commits[commit]["weights.bin"].etag
     assert weights["artifact"]
     assert (
-        pulp_api.list("content", repo_id=repo_id, path_in_repo="config.json")[0]["commit"]
-        == commit
+        pulp_api.list("content", repo_id=repo_id, path_in_repo="config.json")[0]["commit"] == commit
     )
     assert pulp_api.list("content", commit=commit, repo_type="dataset") == []
     assert len(pulp_api.list("content", commit=commit)) == 2
