@@ -10,13 +10,18 @@ from hf_fake_hub import HubFile
 from pulp_hugging_face.pytest_plugin import unique
 
 
-def test_concurrent_first_requests_share_one_download(pulp_api, hf_distribution, fake_hub):
+def uncached_lfs_file(fake_hub, hf_distribution, size):
+    """(repo id, URL through a new distribution, bytes) of a new LFS file `big.bin`."""
     repo_id = f"org/{unique('busy')}"
-    data = os.urandom(8 * 1024 * 1024)
+    data = os.urandom(size)
     commit = fake_hub.add_repo(repo_id).commit({"big.bin": HubFile(data, lfs=True)})
     endpoint = hf_distribution()["endpoint"]
-    url = f"{endpoint}/{repo_id}/resolve/{commit}/big.bin"
     fake_hub.reset_log()
+    return repo_id, f"{endpoint}/{repo_id}/resolve/{commit}/big.bin", data
+
+
+def test_concurrent_first_requests_share_one_download(pulp_api, hf_distribution, fake_hub):
+    repo_id, url, data = uncached_lfs_file(fake_hub, hf_distribution, 8 * 1024 * 1024)
     with concurrent.futures.ThreadPoolExecutor(16) as pool:
         bodies = list(pool.map(lambda _: requests.get(url, timeout=60).content, range(16)))
     assert all(body == data for body in bodies)
@@ -29,12 +34,7 @@ def test_concurrent_first_requests_share_one_download(pulp_api, hf_distribution,
 
 def test_clients_arriving_while_the_download_is_stored(hf_distribution, fake_hub):
     """Late followers find the part file moved into storage: they must wait, not spin."""
-    repo_id = f"org/{unique('late')}"
-    data = os.urandom(48 * 1024 * 1024)
-    commit = fake_hub.add_repo(repo_id).commit({"big.bin": HubFile(data, lfs=True)})
-    endpoint = hf_distribution()["endpoint"]
-    url = f"{endpoint}/{repo_id}/resolve/{commit}/big.bin"
-    fake_hub.reset_log()
+    _, url, data = uncached_lfs_file(fake_hub, hf_distribution, 48 * 1024 * 1024)
     fake_hub.cdn_rate = 48e6  # about one second of download
 
     def client(index):

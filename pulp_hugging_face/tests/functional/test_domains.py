@@ -3,6 +3,7 @@
 Runs a second live stack (its own ports, database and state folder) with DOMAIN_ENABLED.
 """
 
+import time
 from pathlib import Path
 
 import pytest
@@ -76,6 +77,13 @@ def test_domains_are_isolated(domain_api, fake_hub, tmp_path):
     assert requests.get(url, timeout=30).content == b"team bytes"
     assert fake_hub.body_fetches("w.bin"), "served from another domain's cache"
     team = units
-    default = api.get("/pulp/default/api/v3/content/hugging_face/hugging-face/", repo_id=repo_id)
+    deadline = time.time() + 30  # a file is stored once its client has all the bytes
+    while True:
+        default = api.get(
+            "/pulp/default/api/v3/content/hugging_face/hugging-face/", repo_id=repo_id
+        )
+        if default["count"] or time.time() > deadline:
+            break
+        time.sleep(0.2)
     assert team["count"] == 1 and default["count"] == 1
     assert team["results"][0]["pulp_href"] != default["results"][0]["pulp_href"]

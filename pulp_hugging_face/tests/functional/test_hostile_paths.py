@@ -28,16 +28,32 @@ HOSTILE = [
 ]
 
 
-@pytest.mark.parametrize("method", ["GET", "HEAD"])
-@pytest.mark.parametrize("path", HOSTILE)
-def test_hostile_paths_get_a_clear_4xx_and_nothing_upstream(
-    hf_distribution, fake_hub, pulp_stack, path, method
-):
+@pytest.fixture(scope="class")
+def endpoint(hf_remote_factory, hf_repository_factory, hf_distribution_factory):
+    """One distribution with a remote and a repository for the whole table."""
+    distribution = hf_distribution_factory(
+        remote=hf_remote_factory(), repository=hf_repository_factory()
+    )
+    return distribution["base_url"].rstrip("/")
+
+
+class TestHostilePaths:
+    @pytest.mark.parametrize("method", ["GET", "HEAD"])
+    @pytest.mark.parametrize("path", HOSTILE)
+    def test_a_clear_4xx_and_nothing_upstream(self, endpoint, fake_hub, pulp_stack, path, method):
+        fake_hub.reset_log()
+        content_log = pulp_stack["state"] / "log" / "content.log"
+        logged_before = content_log.stat().st_size
+        status, _, body = raw_request(f"{endpoint}/{path}", method)
+        assert status in (400, 404), (status, body)
+        assert fake_hub.requests == [] and fake_hub.cdn_requests == []
+        assert b"Traceback" not in content_log.read_bytes()[logged_before:]
+
+
+def test_a_nul_byte_in_the_first_request_is_a_400(hf_distribution, fake_hub):
+    """Before any distribution is remembered: PostgreSQL refuses NUL in the base path lookup."""
     endpoint = hf_distribution()["endpoint"]
     fake_hub.reset_log()
-    content_log = pulp_stack["state"] / "log" / "content.log"
-    logged_before = content_log.stat().st_size
-    status, _, body = raw_request(f"{endpoint}/{path}", method)
-    assert status in (400, 404), (status, body)
-    assert fake_hub.requests == [] and fake_hub.cdn_requests == []
-    assert b"Traceback" not in content_log.read_bytes()[logged_before:]
+    status, headers, _ = raw_request(f"{endpoint}/org/m/resolve/main%00/config.json")
+    assert status == 400 and headers.get("X-Error-Message")
+    assert fake_hub.requests == []
