@@ -39,13 +39,25 @@ def is_commit(ref: str) -> bool:
 def read(path: Path) -> list[Locked]:
     """Read a lock written by facehugger or by `hf cache ls --revisions --format json`."""
     try:
-        data = json.loads(path.read_text())
+        text = path.read_text()
     except FileNotFoundError:
         raise FacehuggerError(f"{path}: no lock file (run facehugger without --frozen)") from None
+    return parse(text, str(path))
+
+
+def parse(text: str, source: str) -> list[Locked]:
+    """Check a lock's text (facehugger's, or `hf cache ls --revisions --format json`)."""
+    try:
+        data = json.loads(text)
     except ValueError as exc:
-        raise FacehuggerError(f"{path}: not valid JSON ({exc})") from None
+        raise FacehuggerError(f"{source}: not valid JSON ({exc})") from None
+    return items(data, source)
+
+
+def items(data: object, source: str) -> list[Locked]:
+    """Check a lock's parsed JSON: a list of {repo_id, repo_type, revision, refs}."""
     if not isinstance(data, list):
-        raise FacehuggerError(f"{path}: expected a JSON list")
+        raise FacehuggerError(f"{source}: expected a JSON list")
     locked = []
     for n, item in enumerate(data, start=1):
         try:
@@ -53,10 +65,10 @@ def read(path: Path) -> list[Locked]:
             refs = tuple(item.get("refs") or ())
         except (KeyError, TypeError):
             raise FacehuggerError(
-                f"{path}: entry {n} lacks repo_id, repo_type or revision"
+                f"{source}: entry {n} lacks repo_id, repo_type or revision"
             ) from None
         if not is_commit(str(revision)):
-            raise FacehuggerError(f"{path}: entry {n}: revision must be a 40-hex commit")
+            raise FacehuggerError(f"{source}: entry {n}: revision must be a 40-hex commit")
         locked.append(Locked(str(repo_id), str(repo_type), str(revision), refs))
     return locked
 

@@ -38,7 +38,8 @@ def _text(value: object, where: str) -> str:
     return value
 
 
-def _entry(raw: object, where: str) -> Entry:
+def entry(raw: object, where: str) -> Entry:
+    """Check one manifest entry (a mapping); errors name `where` and the field."""
     if not isinstance(raw, dict):
         raise FacehuggerError(f"{where}: must be a mapping with at least `repo`")
     unknown = sorted(set(raw) - ENTRY_KEYS, key=str)
@@ -61,14 +62,21 @@ def _entry(raw: object, where: str) -> Entry:
 def load(path: Path) -> list[Entry]:
     """Read and check a manifest; errors name the file, the entry number and the field."""
     try:
-        data = yaml.safe_load(path.read_text())
+        text = path.read_text()
     except FileNotFoundError:
         raise FacehuggerError(f"{path}: no such manifest") from None
+    return parse(text, str(path))
+
+
+def parse(text: str, source: str) -> list[Entry]:
+    """Check a manifest's text; errors name `source`, the entry number and the field."""
+    try:
+        data = yaml.safe_load(text)
     except yaml.YAMLError as exc:
-        raise FacehuggerError(f"{path}: not valid YAML ({exc})") from None
+        raise FacehuggerError(f"{source}: not valid YAML ({exc})") from None
     if not isinstance(data, dict) or set(data) != {"models"}:
-        raise FacehuggerError(f"{path}: expected a mapping with one key, `models`")
+        raise FacehuggerError(f"{source}: expected a mapping with one key, `models`")
     models = data["models"]
     if not isinstance(models, list) or not models:
-        raise FacehuggerError(f"{path}: `models` must be a non-empty list")
-    return [_entry(raw, f"{path}: models[{n}]") for n, raw in enumerate(models, start=1)]
+        raise FacehuggerError(f"{source}: `models` must be a non-empty list")
+    return [entry(raw, f"{source}: models[{n}]") for n, raw in enumerate(models, start=1)]
