@@ -2,6 +2,9 @@
 
 from django.db import models
 
+from yarl import URL
+
+from pulpcore.plugin.download import DownloaderFactory
 from pulpcore.plugin.models import (
     AutoAddObjPermsMixin,
     BaseModel,
@@ -15,6 +18,8 @@ from pulpcore.plugin.repo_version_utils import remove_duplicates, validate_repo_
 from pulpcore.plugin.util import get_domain_pk
 
 from pulp_hugging_face import hub
+
+from .hub_downloader import HubDownloader
 
 DEFAULT_HUB_URL = "https://huggingface.co"
 DEFAULT_METADATA_TTL = 300
@@ -50,6 +55,48 @@ class HuggingFaceContent(Content):
         )
 
 
+class HuggingFaceRef(Content):
+    """A branch, tag or `refs/pr/N` of a Hub repo and the commit it pointed at when pinned.
+
+    A repository version holds at most one per (repo, name), so a distribution of the version
+    resolves the name the same way for as long as it serves that version.
+    """
+
+    TYPE = "hugging-face-ref"
+    repo_key_fields = ("repo_type", "repo_id", "name")
+
+    repo_type = models.CharField(max_length=16, choices=[(t, t) for t in hub.REPO_TYPES])
+    repo_id = models.CharField(max_length=hub.MAX_REPO_ID)
+    name = models.CharField(max_length=hub.MAX_REVISION)
+    commit = models.CharField(max_length=40)
+    _pulp_domain = models.ForeignKey("core.Domain", default=get_domain_pk, on_delete=models.PROTECT)
+
+    class Meta:
+        default_related_name = "%(app_label)s_%(model_name)s"
+        unique_together = ("repo_type", "repo_id", "name", "commit", "_pulp_domain")
+
+
+class HuggingFaceCommit(Content):
+    """What the Hub says about a repo at one commit: its info answer (no file list, no Xet).
+
+    With the version's files it answers `model_info`, `revision`, `tree` and `paths-info` with
+    no upstream.
+    """
+
+    TYPE = "hugging-face-commit"
+    repo_key_fields = ("repo_type", "repo_id", "commit")
+
+    repo_type = models.CharField(max_length=16, choices=[(t, t) for t in hub.REPO_TYPES])
+    repo_id = models.CharField(max_length=hub.MAX_REPO_ID)
+    commit = models.CharField(max_length=40)
+    info = models.JSONField(default=dict)
+    _pulp_domain = models.ForeignKey("core.Domain", default=get_domain_pk, on_delete=models.PROTECT)
+
+    class Meta:
+        default_related_name = "%(app_label)s_%(model_name)s"
+        unique_together = ("repo_type", "repo_id", "commit", "_pulp_domain")
+
+
 class HuggingFaceRemote(Remote, AutoAddObjPermsMixin):
     """An upstream Hub (huggingface.co or a compatible server) and the token to reach it."""
 
@@ -58,6 +105,8 @@ class HuggingFaceRemote(Remote, AutoAddObjPermsMixin):
 
     hf_token = EncryptedTextField(null=True)
     metadata_ttl = models.PositiveIntegerField(default=DEFAULT_METADATA_TTL)
+    # What `sync` pins: facehugger.yaml entries, or a whole manifest's or lock's text.
+    includes = models.JSONField(default=list)
 
     class Meta:
         default_related_name = "%(app_label)s_%(model_name)s"
@@ -69,6 +118,27 @@ class HuggingFaceRemote(Remote, AutoAddObjPermsMixin):
     def hub_url(self):
         """The remote URL without a trailing slash."""
         return self.url.rstrip("/")
+
+    def auth_headers(self, url):
+        """The Bearer token for `url`: only ever for the Hub's own origin, never a CDN or other."""
+        if self.hf_token and URL(url).origin() == URL(self.hub_url).origin():
+            return {"Authorization": f"Bearer {self.hf_token}"}
+        return {}
+
+    @property
+    def download_factory(self):
+        """pulpcore's factory, building HubDownloaders for this remote's URLs."""
+        try:
+            return self._download_factory
+        except AttributeError:
+            overrides = {"http": HubDownloader, "https": HubDownloader}
+            self._download_factory = DownloaderFactory(self, downloader_overrides=overrides)
+            return self._download_factory
+
+    def get_downloader(self, remote_artifact=None, url=None, download_factory=None, **kwargs):
+        return super().get_downloader(
+            remote_artifact, url, download_factory, hub_remote=self, **kwargs
+        )
 
     def get_remote_artifact_url(self, relative_path=None, request=None):
         """The upstream URL of a commit-pinned file (never a branch: pulp reuses the URL).
@@ -109,10 +179,10 @@ class HuggingFaceMetadata(BaseModel):
 
 
 class HuggingFaceRepository(Repository, AutoAddObjPermsMixin):
-    """A set of pinned Hub files; pull-through adds what a distribution served from upstream."""
+    """Pinned Hub files, refs and commit infos; pull-through adds what a distribution fetched."""
 
     TYPE = "hugging-face"
-    CONTENT_TYPES = [HuggingFaceContent]
+    CONTENT_TYPES = [HuggingFaceContent, HuggingFaceRef, HuggingFaceCommit]
     REMOTE_TYPES = [HuggingFaceRemote]
     PULL_THROUGH_SUPPORTED = True
 

@@ -14,13 +14,15 @@ from pulpcore.plugin.serializers import (
     SingleContentArtifactField,
 )
 
-from pulp_hugging_face import hub
+from pulp_hugging_face import hub, includes
 
 from .models import (
     DEFAULT_HUB_URL,
     DEFAULT_METADATA_TTL,
+    HuggingFaceCommit,
     HuggingFaceContent,
     HuggingFaceDistribution,
+    HuggingFaceRef,
     HuggingFaceRemote,
     HuggingFaceRepository,
 )
@@ -54,6 +56,42 @@ class HuggingFaceContentSerializer(NoArtifactContentSerializer):
             "artifact",
         )
         model = HuggingFaceContent
+
+
+class HuggingFaceRefSerializer(NoArtifactContentSerializer):
+    """A branch, tag or `refs/pr/N` and the commit it pointed at when it was pinned."""
+
+    repo_type = serializers.ChoiceField(choices=hub.REPO_TYPES, read_only=True)
+    repo_id = serializers.CharField(read_only=True)
+    name = serializers.CharField(read_only=True, help_text=_("The branch, tag or refs/pr/N."))
+    commit = serializers.CharField(read_only=True, help_text=_("The 40-hex commit id."))
+
+    class Meta:
+        fields = NoArtifactContentSerializer.Meta.fields + (
+            "repo_type",
+            "repo_id",
+            "name",
+            "commit",
+        )
+        model = HuggingFaceRef
+
+
+class HuggingFaceCommitSerializer(NoArtifactContentSerializer):
+    """What the Hub said about a repo at one commit (its info answer, without the file list)."""
+
+    repo_type = serializers.ChoiceField(choices=hub.REPO_TYPES, read_only=True)
+    repo_id = serializers.CharField(read_only=True)
+    commit = serializers.CharField(read_only=True, help_text=_("The 40-hex commit id."))
+    info = serializers.JSONField(read_only=True)
+
+    class Meta:
+        fields = NoArtifactContentSerializer.Meta.fields + (
+            "repo_type",
+            "repo_id",
+            "commit",
+            "info",
+        )
+        model = HuggingFaceCommit
 
 
 class HuggingFaceRemoteSerializer(RemoteSerializer):
@@ -93,12 +131,28 @@ class HuggingFaceRemoteSerializer(RemoteSerializer):
         ),
     )
 
+    includes = serializers.JSONField(
+        required=False,
+        help_text=_(
+            "What `sync` pins: a list of facehugger.yaml entries ({repo, repo_type, ref, include, "
+            "exclude}), or the text of a whole facehugger.yaml or facehugger.lock."
+        ),
+    )
+
     def validate_hf_token(self, value):
         """Store an empty token as no token."""
         return value or None
 
+    def validate_includes(self, value):
+        """Refuse includes that are not entries, a manifest or a lock, naming the entry."""
+        try:
+            includes.parse(value)
+        except includes.IncludesError as exc:
+            raise serializers.ValidationError(str(exc))
+        return value
+
     class Meta:
-        fields = RemoteSerializer.Meta.fields + ("hf_token", "metadata_ttl")
+        fields = RemoteSerializer.Meta.fields + ("hf_token", "metadata_ttl", "includes")
         model = HuggingFaceRemote
 
 

@@ -19,8 +19,8 @@ from pulpcore.plugin.download import DownloaderFactory
 
 from pulp_hugging_face import hub
 
-MAX_REDIRECTS = 5
-REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
+from .hub_downloader import MAX_REDIRECTS, REDIRECT_STATUSES
+
 READ_BUFFER = 4 * 1024 * 1024  # large reads keep per-chunk overhead off the hot path
 MAX_API_BODY = 64 * 1024 * 1024
 # The Hub client gives a HEAD 10 s: answer before it gives up.
@@ -109,13 +109,6 @@ def _request_kwargs(remote):
     return kwargs
 
 
-def _auth_headers(remote, url):
-    """The Bearer token, only for the Hub's own origin."""
-    if remote.hf_token and URL(url).origin() == URL(remote.hub_url).origin():
-        return {"Authorization": f"Bearer {remote.hf_token}"}
-    return {}
-
-
 def _upstream_error(response):
     code = response.headers.get("X-Error-Code")
     message = response.headers.get("X-Error-Message") or response.reason or "Upstream error"
@@ -149,7 +142,7 @@ async def request(remote, method, url, headers=None, follow_other_hosts=True, **
             response = await session.request(
                 method,
                 url,
-                headers={**(headers or {}), **_auth_headers(remote, url)},
+                headers={**(headers or {}), **remote.auth_headers(url)},
                 allow_redirects=False,
                 read_bufsize=READ_BUFFER,
                 **_request_kwargs(remote),

@@ -1,11 +1,19 @@
 """REST endpoints at `/pulp/api/v3/{remotes,repositories,distributions,content}/hugging_face/`."""
 
 from django_filters import CharFilter, ChoiceFilter
+from drf_spectacular.utils import extend_schema
+from rest_framework.decorators import action
 
 from pulpcore.plugin.actions import ModifyRepositoryActionMixin
+from pulpcore.plugin.serializers import (
+    AsyncOperationResponseSerializer,
+    RepositorySyncURLSerializer,
+)
+from pulpcore.plugin.tasking import dispatch
 from pulpcore.plugin.viewsets import (
     NAME_FILTER_OPTIONS,
     ContentFilter,
+    OperationPostponedResponse,
     DistributionViewSet,
     ReadOnlyContentViewSet,
     RemoteViewSet,
@@ -16,83 +24,26 @@ from pulpcore.plugin.viewsets import (
 
 from pulp_hugging_face import hub
 
+from . import tasks
+from .access_policies import CONTENT_ACCESS_POLICY, access_policy, locked_roles, perm
 from .models import (
+    HuggingFaceCommit,
     HuggingFaceContent,
     HuggingFaceDistribution,
+    HuggingFaceRef,
     HuggingFaceRemote,
     HuggingFaceRepository,
 )
 from .serializers import (
+    HuggingFaceCommitSerializer,
     HuggingFaceContentSerializer,
     HuggingFaceDistributionSerializer,
+    HuggingFaceRefSerializer,
     HuggingFaceRemoteSerializer,
     HuggingFaceRepositorySerializer,
 )
 
 ENDPOINT_NAME = "hugging-face"
-APP = "hugging_face"
-
-
-def _perm(model, action):
-    return f"{APP}.{action}_{model}"
-
-
-def access_policy(model, create_conditions=(), update_conditions=(), extra_statements=()):
-    """The pulp_file-style policy: creators own what they create, viewers see it."""
-    view = f"has_model_or_domain_or_obj_perms:{_perm(model, 'view')}"
-    return {
-        "statements": [
-            {
-                "action": ["list", "retrieve", "my_permissions"],
-                "principal": "authenticated",
-                "effect": "allow",
-            },
-            {
-                "action": ["create"],
-                "principal": "authenticated",
-                "effect": "allow",
-                "condition": [f"has_model_or_domain_perms:{_perm(model, 'add')}"]
-                + list(create_conditions),
-            },
-            {
-                "action": ["update", "partial_update", "set_label", "unset_label"],
-                "principal": "authenticated",
-                "effect": "allow",
-                "condition": [f"has_model_or_domain_or_obj_perms:{_perm(model, 'change')}", view]
-                + list(update_conditions),
-            },
-            {
-                "action": ["destroy"],
-                "principal": "authenticated",
-                "effect": "allow",
-                "condition": [f"has_model_or_domain_or_obj_perms:{_perm(model, 'delete')}", view],
-            },
-            {
-                "action": ["list_roles", "add_role", "remove_role"],
-                "principal": "authenticated",
-                "effect": "allow",
-                "condition": [f"has_model_or_domain_or_obj_perms:{_perm(model, 'manage_roles')}"],
-            },
-            *extra_statements,
-        ],
-        "creation_hooks": [
-            {
-                "function": "add_roles_for_object_creator",
-                "parameters": {"roles": f"{APP}.{model}_owner"},
-            },
-        ],
-        "queryset_scoping": {"function": "scope_queryset"},
-    }
-
-
-def locked_roles(model, extra_owner_perms=()):
-    """Creator, owner and viewer roles for `model`."""
-    owner = [_perm(model, a) for a in ("view", "change", "delete", "manage_roles")]
-    return {
-        f"{APP}.{model}_creator": [_perm(model, "add")],
-        f"{APP}.{model}_owner": owner + [_perm(model, a) for a in extra_owner_perms],
-        f"{APP}.{model}_viewer": [_perm(model, "view")],
-    }
 
 
 class HuggingFaceContentFilter(ContentFilter):
@@ -117,18 +68,45 @@ class HuggingFaceContentViewSet(ReadOnlyContentViewSet):
     queryset = HuggingFaceContent.objects.prefetch_related("_artifacts")
     serializer_class = HuggingFaceContentSerializer
     filterset_class = HuggingFaceContentFilter
-    DEFAULT_ACCESS_POLICY = {
-        "statements": [
-            {"action": ["list", "retrieve"], "principal": "authenticated", "effect": "allow"},
-            {
-                "action": ["set_label", "unset_label"],
-                "principal": "authenticated",
-                "effect": "allow",
-                "condition": ["has_model_or_domain_perms:core.manage_content_labels"],
-            },
-        ],
-        "queryset_scoping": {"function": "scope_queryset"},
-    }
+    DEFAULT_ACCESS_POLICY = CONTENT_ACCESS_POLICY
+
+
+class HuggingFaceRefFilter(ContentFilter):
+    repo_type = ChoiceFilter(choices=[(t, t) for t in hub.REPO_TYPES])
+    commit = CharFilter()
+
+    class Meta:
+        model = HuggingFaceRef
+        fields = {"repo_id": ["exact", "in", "startswith"], "name": ["exact", "in"]}
+
+
+class HuggingFaceRefViewSet(ReadOnlyContentViewSet):
+    """Pinned branches, tags and `refs/pr/N`, each with the commit it pointed at (made by sync)."""
+
+    endpoint_name = "refs"
+    queryset = HuggingFaceRef.objects.all()
+    serializer_class = HuggingFaceRefSerializer
+    filterset_class = HuggingFaceRefFilter
+    DEFAULT_ACCESS_POLICY = CONTENT_ACCESS_POLICY
+
+
+class HuggingFaceCommitFilter(ContentFilter):
+    repo_type = ChoiceFilter(choices=[(t, t) for t in hub.REPO_TYPES])
+    commit = CharFilter()
+
+    class Meta:
+        model = HuggingFaceCommit
+        fields = {"repo_id": ["exact", "in", "startswith"]}
+
+
+class HuggingFaceCommitViewSet(ReadOnlyContentViewSet):
+    """What the Hub said about a repo at a pinned commit (made by sync)."""
+
+    endpoint_name = "commits"
+    queryset = HuggingFaceCommit.objects.all()
+    serializer_class = HuggingFaceCommitSerializer
+    filterset_class = HuggingFaceCommitFilter
+    DEFAULT_ACCESS_POLICY = CONTENT_ACCESS_POLICY
 
 
 class HuggingFaceRemoteViewSet(RemoteViewSet, RolesMixin):
@@ -137,16 +115,14 @@ class HuggingFaceRemoteViewSet(RemoteViewSet, RolesMixin):
     endpoint_name = ENDPOINT_NAME
     queryset = HuggingFaceRemote.objects.all()
     serializer_class = HuggingFaceRemoteSerializer
-    queryset_filtering_required_permission = _perm("huggingfaceremote", "view")
+    queryset_filtering_required_permission = perm("huggingfaceremote", "view")
     DEFAULT_ACCESS_POLICY = access_policy("huggingfaceremote")
     LOCKED_ROLES = locked_roles("huggingfaceremote")
 
 
 _REPO = "huggingfacerepository"
-_REMOTE_PARAM = (
-    f"has_remote_param_model_or_domain_or_obj_perms:{_perm('huggingfaceremote', 'view')}"
-)
-_REPO_VIEW = f"has_model_or_domain_or_obj_perms:{_perm('huggingfacerepository', 'view')}"
+_REMOTE_PARAM = f"has_remote_param_model_or_domain_or_obj_perms:{perm('huggingfaceremote', 'view')}"
+_REPO_VIEW = f"has_model_or_domain_or_obj_perms:{perm('huggingfacerepository', 'view')}"
 
 
 class HuggingFaceRepositoryViewSet(RepositoryViewSet, ModifyRepositoryActionMixin, RolesMixin):
@@ -155,18 +131,28 @@ class HuggingFaceRepositoryViewSet(RepositoryViewSet, ModifyRepositoryActionMixi
     endpoint_name = ENDPOINT_NAME
     queryset = HuggingFaceRepository.objects.exclude(user_hidden=True)
     serializer_class = HuggingFaceRepositorySerializer
-    queryset_filtering_required_permission = _perm("huggingfacerepository", "view")
+    queryset_filtering_required_permission = perm("huggingfacerepository", "view")
     DEFAULT_ACCESS_POLICY = access_policy(
         "huggingfacerepository",
         create_conditions=[_REMOTE_PARAM],
         update_conditions=[_REMOTE_PARAM],
         extra_statements=[
             {
+                "action": ["sync"],
+                "principal": "authenticated",
+                "effect": "allow",
+                "condition": [
+                    "has_model_or_domain_or_obj_perms:" + perm("huggingfacerepository", "sync"),
+                    _REMOTE_PARAM,
+                    _REPO_VIEW,
+                ],
+            },
+            {
                 "action": ["modify"],
                 "principal": "authenticated",
                 "effect": "allow",
                 "condition": [
-                    "has_model_or_domain_or_obj_perms:" + _perm("huggingfacerepository", "modify"),
+                    "has_model_or_domain_or_obj_perms:" + perm("huggingfacerepository", "modify"),
                     _REPO_VIEW,
                 ],
             },
@@ -175,6 +161,31 @@ class HuggingFaceRepositoryViewSet(RepositoryViewSet, ModifyRepositoryActionMixi
     LOCKED_ROLES = locked_roles(
         "huggingfacerepository", extra_owner_perms=("modify", "sync", "repair")
     )
+
+    @extend_schema(
+        description="Pin what the remote's `includes` name into one new repository version.",
+        summary="Sync from a remote",
+        responses={202: AsyncOperationResponseSerializer},
+    )
+    @action(detail=True, methods=["post"], serializer_class=RepositorySyncURLSerializer)
+    def sync(self, request, pk, **kwargs):
+        serializer = RepositorySyncURLSerializer(
+            data=request.data, context={"request": request, "repository_pk": pk}
+        )
+        serializer.is_valid(raise_exception=True)
+        repository = self.get_object()
+        remote = serializer.validated_data.get("remote", repository.remote)
+        result = dispatch(
+            tasks.synchronize,
+            shared_resources=[remote],
+            exclusive_resources=[repository],
+            kwargs={
+                "remote_pk": str(remote.pk),
+                "repository_pk": str(repository.pk),
+                "mirror": serializer.validated_data.get("mirror", False),
+            },
+        )
+        return OperationPostponedResponse(result, request)
 
 
 class HuggingFaceRepositoryVersionViewSet(RepositoryVersionViewSet):
@@ -188,7 +199,7 @@ class HuggingFaceRepositoryVersionViewSet(RepositoryVersionViewSet):
                 "principal": "authenticated",
                 "effect": "allow",
                 "condition": [
-                    f"has_repository_model_or_domain_or_obj_perms:{_perm(_REPO, p)}" for p in perms
+                    f"has_repository_model_or_domain_or_obj_perms:{perm(_REPO, p)}" for p in perms
                 ],
             }
             for actions, perms in (
@@ -202,7 +213,7 @@ class HuggingFaceRepositoryVersionViewSet(RepositoryVersionViewSet):
 
 _DIST_LINKS = [
     "has_repo_or_repo_ver_param_model_or_domain_or_obj_perms:"
-    + _perm("huggingfacerepository", "view"),
+    + perm("huggingfacerepository", "view"),
     _REMOTE_PARAM,
 ]
 
@@ -213,7 +224,7 @@ class HuggingFaceDistributionViewSet(DistributionViewSet, RolesMixin):
     endpoint_name = ENDPOINT_NAME
     queryset = HuggingFaceDistribution.objects.all()
     serializer_class = HuggingFaceDistributionSerializer
-    queryset_filtering_required_permission = _perm("huggingfacedistribution", "view")
+    queryset_filtering_required_permission = perm("huggingfacedistribution", "view")
     DEFAULT_ACCESS_POLICY = access_policy(
         "huggingfacedistribution", create_conditions=_DIST_LINKS, update_conditions=_DIST_LINKS
     )

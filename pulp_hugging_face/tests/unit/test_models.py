@@ -73,7 +73,7 @@ def test_token_is_encrypted_at_rest():
 def test_repository_and_distribution_types():
     repo = HuggingFaceRepository.objects.create(name="repo")
     assert repo.PULL_THROUGH_SUPPORTED
-    assert repo.CONTENT_TYPES == [HuggingFaceContent]
+    assert HuggingFaceContent in repo.CONTENT_TYPES
     dist = HuggingFaceDistribution.objects.create(name="d", base_path="hf", repository=repo)
     assert dist.cast().repository.cast() == repo
 
