@@ -24,6 +24,13 @@ API_TYPES = {"models": "model", "datasets": "dataset", "spaces": "space", "kerne
 API_ENDPOINTS = {"revision", "tree", "paths-info", "refs", "commits", "treesize"}
 
 
+def lfs_pointer(sha256, size):
+    """The git-lfs pointer file that stands in the git tree for an LFS file."""
+    return (
+        f"version https://git-lfs.github.com/spec/v1\noid sha256:{sha256}\nsize {size}\n".encode()
+    )
+
+
 def git_blob_sha1(data):
     return hashlib.sha1(b"blob %d\0" % len(data) + data).hexdigest()
 
@@ -385,23 +392,28 @@ class FakeHub:
         for path in sorted(tree):
             if not path.startswith(prefix):
                 continue
-            rest = path[len(prefix) :]
-            if "/" in rest:
-                top = prefix + rest.split("/", 1)[0]
-                if top not in dirs:
-                    dirs.add(top)
-                    entries.append({"type": "directory", "oid": "0" * 40, "size": 0, "path": top})
-                if not recursive:
-                    continue
+            parts = path[len(prefix) :].split("/")
+            # A recursive listing names every folder on the way; a plain one the first only.
+            for depth in range(1, len(parts) if recursive else min(len(parts), 2)):
+                folder = prefix + "/".join(parts[:depth])
+                if folder not in dirs:
+                    dirs.add(folder)
+                    entries.append(
+                        {"type": "directory", "oid": "0" * 40, "size": 0, "path": folder}
+                    )
+            if len(parts) > 1 and not recursive:
+                continue
             entry = tree[path]
+            # An LFS file's git blob is its pointer file: the tree names the pointer's blob.
+            blob = lfs_pointer(entry.etag, len(entry.data)) if entry.lfs else entry.data
             item = {
                 "type": "file",
-                "oid": git_blob_sha1(entry.data),
+                "oid": git_blob_sha1(blob),
                 "size": len(entry.data),
                 "path": path,
             }
             if entry.lfs:
-                item["lfs"] = {"oid": entry.etag, "size": len(entry.data), "pointerSize": 134}
+                item["lfs"] = {"oid": entry.etag, "size": len(entry.data), "pointerSize": len(blob)}
             if entry.xet:
                 item["xetHash"] = hashlib.sha256(b"xet" + entry.data).hexdigest()
             entries.append(item)

@@ -39,12 +39,18 @@ async def fetch_and_store(request, distro, remote, path, info):
     if not lock.try_lead():
         return await _follow(request, lock, distro, remote, path, info)
     try:
-        cached = await sync_to_async(find_cached)(distro, path)
+        cached = await _stored(distro, path)
         if cached is not None:  # a leader finished just before we took the lock
             return await stored_file_response(request, cached, path.path_in_repo)
         return await _download(request, distro, remote, path, info, lock)
     finally:
         lock.release()
+
+
+async def _stored(distro, path):
+    """The stored file of `path` (not one only pinned to fetch later), or None."""
+    cached = await sync_to_async(find_cached)(distro, path)
+    return cached if cached is not None and cached.stored else None
 
 
 async def stream_range(request, remote, path, info):
@@ -144,7 +150,7 @@ async def _follow(request, lock, distro, remote, path, info):
     """Stream another request's download of the same file as it grows."""
     part_file = await _open_leaders_part(lock)
     if part_file is None:  # the leader is done: it stored the file, or it failed
-        cached = await sync_to_async(find_cached)(distro, path)
+        cached = await _stored(distro, path)
         if cached is not None:
             return await stored_file_response(request, cached, path.path_in_repo)
         return await _download(request, distro, remote, path, info, None)
@@ -172,7 +178,7 @@ async def _follow(request, lock, distro, remote, path, info):
                 part_file.seek(-1, 1)
     while lock.leader_active():  # it is verifying and storing what we streamed
         await asyncio.sleep(FOLLOW_POLL)
-    if sent != info.size or await sync_to_async(find_cached)(distro, path) is None:
+    if sent != info.size or await _stored(distro, path) is None:
         log.warning("Aborted %s: the shared download failed.", path.artifact_path())
         abort(request)
         return response

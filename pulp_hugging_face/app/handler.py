@@ -3,6 +3,8 @@
 A request's way: `serve` finds the distribution (remembered, else from the database) and checks
 its content guard, `hub.parse_url_path` says what is asked, then `serve_file` (resolve URLs:
 revision -> commit, stored file or upstream download) or `serve_api` (metadata API) answers.
+What the served repository version pins comes first (its refs, commit infos and files, see
+pinned.py); the remote, if any, answers the rest.
 """
 
 from aiohttp import web
@@ -14,7 +16,9 @@ from pulpcore.plugin.util import get_domain_pk
 
 from pulp_hugging_face import hub
 
-from . import cache, downloads, metadata, upstream
+from pulpcore.plugin.models import Remote
+
+from . import cache, downloads, metadata, pinned, upstream
 from .models import HuggingFaceDistribution
 from .repository_adds import add_to_repository
 from .responses import file_headers, head_response, hub_error, stored_file_response
@@ -72,16 +76,17 @@ class HuggingFaceHandler(Handler):
     # -- files ----------------------------------------------------------------------------
     async def serve_file(self, request, distro, remote, path):
         info = None
-        if hub.is_commit(path.revision):
-            commit = path.revision
-        elif remote is None:
-            return hub_error(
-                404, f"Revision {path.revision!r} is not pinned here.", code="RevisionNotFound"
-            )
-        else:
+        commit = path.revision if hub.is_commit(path.revision) else None
+        if commit is None:
+            commit = await self._pinned_ref(distro, path.repo, path.revision)
+        if commit is None:
+            if remote is None:
+                return await self._not_pinned(distro, path.repo, path.revision)
             commit, info = await metadata.resolve_revision(remote, path)
         pinned = path.at(commit)
         cached = await self._stored_file(distro, pinned)
+        if cached is not None and not cached.stored:
+            return await self._serve_unstored(request, distro, pinned, cached)
         if cached is not None:
             if not cached.in_repository and distro.repository_version_id is None:
                 await add_to_repository(distro, cached.content_artifact)
@@ -103,6 +108,46 @@ class HuggingFaceHandler(Handler):
         return await downloads.fetch_and_store(request, distro, remote, path.at(info.commit), info)
 
     @staticmethod
+    async def _pinned_ref(distro, repo, name):
+        """The commit a ref has in the served version (remembered), or None."""
+        if not distro.repository_id and not distro.repository_version_id:
+            return None
+        commit = cache.pinned_ref(distro, repo, name)
+        if commit is None:
+
+            def lookup():
+                version = pinned.served_version(distro)
+                return version and pinned.ref_commit(version, repo, name)
+
+            commit = await sync_to_async(lookup)()
+            cache.remember_pinned_ref(distro, repo, name, commit)
+        return commit or None
+
+    @staticmethod
+    async def _not_pinned(distro, repo, revision):
+        """The Hub's error for a repo or revision a distribution without remote does not pin."""
+
+        def explain():
+            version = pinned.served_version(distro)
+            if version is None:
+                return pinned.NotPinned(404, None, "This distribution serves no repository.")
+            return pinned.missing(version, repo, revision)
+
+        exc = await sync_to_async(explain)()
+        return hub_error(exc.status, exc.message, code=exc.code)
+
+    async def _serve_unstored(self, request, distro, path, cached):
+        """A file the version pins but did not store: fetched with the remote that pinned it."""
+        remote = await (await Remote.objects.aget(pk=cached.fetch_with)).acast()
+        info = upstream.FileInfo(cached.commit, cached.etag, cached.size)
+        if request.method == "HEAD":
+            headers = file_headers(info.commit, info.etag, info.size, path.path_in_repo)
+            return await head_response(request, headers, info.size)
+        if request.headers.get("Range"):
+            return await downloads.stream_range(request, remote, path, info)
+        return await downloads.fetch_and_store(request, distro, remote, path, info)
+
+    @staticmethod
     async def _stored_file(distro, pinned):
         """The stored file for `pinned`: remembered, else looked up and remembered."""
         cached = cache.stored_file(distro, pinned)
@@ -114,8 +159,6 @@ class HuggingFaceHandler(Handler):
 
     # -- metadata API -----------------------------------------------------------------------
     async def serve_api(self, request, distro, remote, api_path, endpoint):
-        if remote is None:
-            return hub_error(404, "This distribution has no remote to answer API calls.")
         if request.method == "POST" and api_path.endpoint != "paths-info":
             return hub_error(405, "Only paths-info accepts POST.")
         if request.method != "POST" and api_path.endpoint == "paths-info":
@@ -123,11 +166,36 @@ class HuggingFaceHandler(Handler):
         data = None
         if request.method == "POST":
             data = await request.post()
+        endpoint_url = f"{request.scheme}://{request.host}{endpoint}"
+        if distro.repository_id or distro.repository_version_id:
+            try:
+                answer = await sync_to_async(self._pinned_answer)(
+                    distro, api_path, request.query, data, endpoint_url, explain=remote is None
+                )
+                return web.Response(body=answer.body, headers=answer.headers)
+            except pinned.NotPinned as exc:
+                if remote is None:
+                    headers = {"X-Repo-Commit": exc.commit} if exc.commit else None
+                    return hub_error(exc.status, exc.message, headers, exc.code)
+        if remote is None:
+            return hub_error(404, "This distribution serves neither a remote nor a repository.")
         answer = await metadata.api_answer(
             remote, "POST" if data is not None else "GET", api_path, request.query, data
         )
         headers = dict(answer.headers)
         if "Link" in headers:  # pagination links must lead back here, not upstream
-            endpoint_url = f"{request.scheme}://{request.host}{endpoint}"
             headers["Link"] = headers["Link"].replace(remote.hub_url, endpoint_url)
         return web.Response(status=answer.status, body=answer.body, headers=headers)
+
+    @staticmethod
+    def _pinned_answer(distro, api_path, query, form, endpoint_url, explain):
+        """The served version's answer; NotPinned (precise only if `explain`) when it has none."""
+        version = pinned.served_version(distro)
+        if version is None:
+            raise pinned.NotPinned(404, None, "This distribution serves no repository version.")
+        try:
+            return pinned.api_answer(version, api_path, query, form, endpoint_url)
+        except pinned.NotPinned as exc:
+            if explain and exc.code == "RevisionNotFound":
+                raise pinned.missing(version, api_path.repo, api_path.revision or "main")
+            raise

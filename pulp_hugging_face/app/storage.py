@@ -26,7 +26,7 @@ class StoredUnderOtherEtag(Exception):
 
 @dataclass
 class CachedFile:
-    """A stored file and the Hub facts to answer with."""
+    """A known file and the Hub facts to answer with: stored, or pinned to fetch on demand."""
 
     commit: str
     etag: str
@@ -34,6 +34,11 @@ class CachedFile:
     file_path: str | None
     content_artifact: ContentArtifact
     in_repository: bool
+    fetch_with: int | None = None  # not stored yet: the pk of the remote that pinned it
+
+    @property
+    def stored(self):
+        return self.fetch_with is None
 
     @property
     def content_pk(self):
@@ -41,10 +46,11 @@ class CachedFile:
 
 
 def find_cached(distro, pinned):
-    """The stored file for a commit-pinned path, if this distribution may serve it.
+    """The file of a commit-pinned path this distribution may serve, if it knows it.
 
     A distribution serves what its own remote fetched and what its repository holds, never
-    what another remote (another upstream or token) fetched.
+    what another remote (another upstream or token) fetched. A file its repository pins but
+    did not store (on_demand, streamed) comes back with the remote to fetch it with.
     """
     keys = HuggingFaceContent.objects.filter(
         _pulp_domain_id=distro.pulp_domain_id,
@@ -62,13 +68,17 @@ def find_cached(distro, pinned):
         content = keys.filter(contentartifact__remoteartifact__remote_id=distro.remote_id).first()
     if content is None:
         return None
-    ca = (
-        ContentArtifact.objects.select_related("artifact")
-        .filter(content_id=content.pk, artifact__isnull=False)
-        .first()
-    )
+    ca = ContentArtifact.objects.select_related("artifact").filter(content_id=content.pk).first()
     if ca is None:
         return None
+    if ca.artifact is None:
+        remotes = RemoteArtifact.objects.filter(content_artifact=ca).values_list(
+            "remote", flat=True
+        )
+        fetch_with = remotes.first() if in_repository else None
+        if fetch_with is None:
+            return None
+        return CachedFile(content.commit, content.etag, content.size, None, ca, True, fetch_with)
     storage = ca.artifact.file.storage
     file_path = storage.path(ca.artifact.file.name) if hasattr(storage, "path") else None
     return CachedFile(content.commit, content.etag, content.size, file_path, ca, in_repository)

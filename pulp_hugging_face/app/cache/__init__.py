@@ -55,10 +55,22 @@ def stored_file(distro, pinned):
 
 
 def remember_stored_file(distro, pinned, cached):
-    if memory.listening:
+    if memory.listening and cached.stored:
         key = (distro.pk, pinned.artifact_path())
         memory.files.put(key, cached)
         memory.files_of_content[cached.content_pk].add(key)
+
+
+def pinned_ref(distro, repo, name):
+    """The remembered commit of a ref in the distribution's version ("" when it pins none)."""
+    if memory.listening:
+        return memory.pinned_refs.get((distro.pk, repo, name))
+    return None
+
+
+def remember_pinned_ref(distro, repo, name, commit):
+    if memory.listening:
+        memory.pinned_refs.put((distro.pk, repo, name), commit or "")
 
 
 def is_fresh(learned_at, remote, immutable=False):

@@ -48,6 +48,7 @@ class Memory:
         self.files = Lru(200_000, self._unindex)  # (distribution pk, artifact path) -> CachedFile
         self.files_of_content = defaultdict(set)  # content pk (str) -> keys in `files`
         self.commits = Lru(100_000)  # (remote pk, revision key) -> (commit, learned at)
+        self.pinned_refs = Lru(100_000)  # (distribution pk, repo, ref) -> commit, "" if none
 
     def _unindex(self, key, cached):
         keys = self.files_of_content.get(cached.content_pk)
@@ -82,6 +83,7 @@ class Memory:
             self.commits.pop_where(lambda key, _: str(key[0]) == pk)
         if stale:
             self.files.pop_where(lambda key, _: key[0] in stale)
+            self.pinned_refs.pop_where(lambda key, _: key[0] in stale)
 
 
 # Which distribution field links it to the object a notification names.

@@ -37,7 +37,7 @@ def pinned(name):
 
 
 def stored(content_pk=None):
-    return SimpleNamespace(content_pk=str(content_pk or uuid.uuid4()), file_path=None)
+    return SimpleNamespace(content_pk=str(content_pk or uuid.uuid4()), file_path=None, stored=True)
 
 
 @pytest.fixture

@@ -15,6 +15,7 @@ ORDER = [
     "downloads",
     "inflight",
     "metadata",
+    "pinned",
     "repository_adds",
     "responses",
     "storage",
