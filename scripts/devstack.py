@@ -82,6 +82,9 @@ class Stack:
         child["PULP_SETTINGS"] = str(self.settings_file)
         child["DJANGO_SETTINGS_MODULE"] = "pulpcore.app.settings"
         child["PATH"] = f"{VENV_BIN}:{child.get('PATH', '')}"
+        # pulp_glue (replication) caches each upstream's API document by URL and never notices
+        # new endpoints: each stack keeps its own cache, emptied with a fresh database.
+        child["XDG_CACHE_HOME"] = str(self.state / "cache")
         return child
 
     def manage(self, *args, capture=False):
@@ -205,6 +208,7 @@ DOMAIN_ENABLED = {self.domains}
             ).fetchone()
             if exists and os.environ.get("PULP_DB_FRESH") == "1":
                 conn.execute(f'DROP DATABASE "{name}" WITH (FORCE)')
+                shutil.rmtree(self.state / "cache", ignore_errors=True)
                 exists = None
             if not exists:
                 conn.execute(f'CREATE DATABASE "{name}"')

@@ -47,7 +47,7 @@ def synchronize(remote_pk, repository_pk, mirror):
         entries = includes.parse(remote.includes)
     except includes.IncludesError as exc:
         raise SyncError(str(exc))
-    if not entries:
+    if not entries and not mirror:
         raise SyncError(_("The remote's `includes` name nothing to sync."))
     first_stage = HubFirstStage(remote, entries)
     HubDeclarativeVersion(first_stage, repository, mirror=mirror).create()

@@ -10,6 +10,7 @@ APP = Path(__file__).resolve().parents[2] / "app"
 # From the route down to the models; docs/index.md's layout table follows this order.
 ORDER = [
     "content",
+    "replica",
     "tasks",
     "handler",
     "downloads",

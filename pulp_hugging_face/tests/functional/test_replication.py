@@ -1,0 +1,105 @@
+"""Pulp replication: an edge Pulp (a second stack with its own database and storage) replicates
+the central Pulp's Hugging Face distributions and serves them with the central stack's Hub gone;
+a second replication after a new central version moves the edge to it."""
+
+import time
+from pathlib import Path
+
+import pytest
+from huggingface_hub import snapshot_download
+
+from pulp_hugging_face.pytest_plugin import PulpApi, domains_stack, keep_stacks, unique
+
+from .test_sync import sync
+
+
+@pytest.fixture(scope="module")
+def edge():
+    """The second stack (domain-enabled; replication runs in its default domain)."""
+    stack = domains_stack()
+    stack.start()
+    api = PulpApi(stack.api)
+    yield api
+    api.cleanup()
+    if not keep_stacks():
+        stack.stop()
+
+
+def wait_group(api, href, timeout=180):
+    """Wait for a task group; fail at once, with the tasks' errors, when a task failed."""
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        group = api.get(href)
+        failed = [
+            (task["name"], api.get(task["pulp_href"]).get("error"))
+            for task in group["tasks"]
+            if task["state"] in ("failed", "canceled")
+        ]
+        assert not failed, failed
+        # pulpcore 3.123 never marks a replication group "all dispatched": its last task is
+        # finalize_replication.
+        finalized = any(
+            task["name"].endswith("finalize_replication") and task["state"] == "completed"
+            for task in group["tasks"]
+        )
+        if finalized and not (group["waiting"] or group["running"]):
+            return group
+        time.sleep(0.5)
+    raise AssertionError(f"task group {href} did not finish in {timeout}s")
+
+
+def test_an_edge_replicates_and_follows_the_central_pulp(
+    pulp_stack,
+    pulp_api,
+    edge,
+    fake_hub,
+    hf_remote_factory,
+    hf_repository_factory,
+    hf_distribution_factory,
+    tmp_path,
+):
+    model = fake_hub.add_repo(f"org/{unique('edge')}")
+    first = model.commit({"config.json": b'{"v": 1}', "w.bin": b"weights", "README.md": b"#"})
+    remote = hf_remote_factory(includes=[{"repo": model.repo_id, "include": ["*.json", "*.bin"]}])
+    repository = hf_repository_factory()
+    sync(pulp_api, repository, remote)
+    central = hf_distribution_factory(repository=repository)
+
+    upstream = edge.request(
+        "POST",
+        "/pulp/default/api/v3/upstream-pulps/",
+        json={
+            "name": unique("central"),
+            "base_url": pulp_stack["api"],
+            "api_root": "/pulp/",
+            "username": "admin",
+            "password": "password",
+            "q_select": f'name="{central["name"]}"',
+        },
+    )
+    edge.created.append(upstream["pulp_href"])
+
+    def replicate():
+        result = edge.request("POST", upstream["pulp_href"] + "replicate/")
+        wait_group(edge, result["task_group"])
+        dists = edge.get(
+            "/pulp/default/api/v3/distributions/hugging_face/hugging-face/", name=central["name"]
+        )["results"]
+        assert len(dists) == 1
+        return dists[0]["base_url"].rstrip("/")
+
+    endpoint = replicate()
+    fake_hub.fail_with = 503  # only the central Pulp holds these now
+    try:
+        path = snapshot_download(model.repo_id, cache_dir=tmp_path / "a", endpoint=endpoint)
+        assert Path(path).name == first
+        assert sorted(p.name for p in Path(path).iterdir()) == ["config.json", "w.bin"]
+    finally:
+        fake_hub.fail_with = None
+
+    second = model.commit({"config.json": b'{"v": 2}', "w.bin": b"weights 2"})
+    sync(pulp_api, repository, remote)
+    endpoint = replicate()
+    path = snapshot_download(model.repo_id, cache_dir=tmp_path / "b", endpoint=endpoint)
+    assert Path(path).name == second
+    assert (Path(path) / "config.json").read_bytes() == b'{"v": 2}'
