@@ -9,6 +9,8 @@ Starts (or reuses) the test stack of the functional tests and a fake Hub, then m
 - HEAD on a cached file: p50 <= 2 ms, and no upstream call
 - warm snapshot_download of 1,000 files through Pulp vs against the fake Hub direct: <= 2x
 - 64 concurrent clients (GET + HEAD of cached files): 0 errors
+- immediate sync of the 1,000-file repo vs snapshot_download of it from the fake Hub: <= 1.5x,
+  and the sync task's peak memory for 1,000 files vs 100 files: <= 1.3x (flat)
 
 nginx is optional (Debian: `apt-get install nginx-light`); without it that ratio is skipped.
 Downloads use curl, so the client is not the bottleneck. Results are printed as a table.
@@ -123,7 +125,7 @@ def main():
     endpoint = dist["base_url"].rstrip("/")
     work = Path(tempfile.mkdtemp(prefix="hf-bench-"))
     try:
-        run(args, hub, endpoint, work)
+        run(args, hub, endpoint, work, api, stack)
     finally:
         api.cleanup()
         hub.stop()
@@ -134,7 +136,7 @@ def main():
     return 0 if all(r[3] == "ok" for r in RESULTS) else 1
 
 
-def run(args, hub, endpoint, work):
+def run(args, hub, endpoint, work, api, stack):
     size = args.size_mib * 1024 * 1024
     print(f"Preparing a {args.size_mib} MiB LFS file ...", flush=True)
     data = os.urandom(1024 * 1024) * args.size_mib
@@ -189,10 +191,70 @@ def run(args, hub, endpoint, work):
     ratio = warm_s / direct_s
     report(f"warm snapshot of {args.files} files / Hub direct", ratio, "x", "<= 2x", ratio <= 2)
 
+    # Sync (immediate) of the same repo into a repository, and the task's memory.
+    sync_s, peak_mib = sync_seconds(api, hub, snap_id, stack)
+    ratio = sync_s / direct_s
+    report(
+        f"immediate sync of {args.files} files / snapshot direct",
+        ratio,
+        "x",
+        "<= 1.5x",
+        ratio <= 1.5,
+    )
+    few = f"bench/few-{uuid.uuid4().hex[:8]}"
+    hub.add_repo(few).commit(dict(list(files.items())[: max(1, args.files // 10)]))
+    _, few_peak_mib = sync_seconds(api, hub, few, stack)
+    growth = peak_mib / max(few_peak_mib, 1)
+    report(
+        f"sync task memory, {args.files} / {args.files // 10} files",
+        growth,
+        "x",
+        "<= 1.3x",
+        growth <= 1.3,
+    )
+
     # 64 concurrent clients.
     small = f"{endpoint}/{snap_id}/resolve/main/shard/0001.json"
     errors = concurrent_clients(small, pulp_url, clients=64, seconds=10)
     report("errors with 64 concurrent clients", errors, "", "0", errors == 0)
+
+
+def sync_seconds(api, hub, repo_id, stack):
+    """Seconds from POST sync/ to a finished task, and the task process's peak RSS (MiB)."""
+    name = f"bench-sync-{uuid.uuid4().hex[:8]}"
+    remote = api.create("remotes", name=name, url=hub.url, includes=[{"repo": repo_id}])
+    repository = api.create("repositories", name=name)
+    started = time.perf_counter()
+    task = api.request(
+        "POST", repository["pulp_href"] + "sync/", json={"remote": remote["pulp_href"]}
+    )
+    peak = 0
+    while True:
+        state = api.get(task["task"])["state"]
+        peak = max(peak, task_process_rss(stack))
+        if state in ("completed", "failed", "canceled"):
+            break
+        time.sleep(0.01)
+    elapsed = time.perf_counter() - started
+    if state != "completed":
+        raise SystemExit(f"sync of {repo_id} {state}")
+    return elapsed, peak / 1024
+
+
+def task_process_rss(stack):
+    """KiB of resident memory of the processes the workers forked to run tasks."""
+    workers = {int(p.read_text()) for p in (stack.state_dir / "run").glob("worker*.pid")}
+    total = 0
+    for stat in Path("/proc").glob("[0-9]*/status"):
+        try:
+            fields = dict(
+                line.split(":", 1) for line in stat.read_text().splitlines() if ":" in line
+            )
+        except OSError:
+            continue
+        if int(fields.get("PPid", "0")) in workers and "VmRSS" in fields:
+            total += int(fields["VmRSS"].split()[0])
+    return total
 
 
 def snapshot_seconds(repo_id, endpoint, cache):
