@@ -20,13 +20,7 @@ from huggingface_hub.utils import filter_repo_objects
 
 from pulpcore.plugin.exceptions import SyncError
 from pulpcore.plugin.models import Artifact, ProgressReport, Remote
-from pulpcore.plugin.stages import (
-    ArtifactDownloader,
-    DeclarativeArtifact,
-    DeclarativeContent,
-    DeclarativeVersion,
-    Stage,
-)
+from pulpcore.plugin.stages import DeclarativeArtifact, DeclarativeContent, Stage
 from pulpcore.plugin.util import get_domain_pk
 
 from pulp_hugging_face import hub, includes
@@ -39,6 +33,7 @@ from ..models import (
     HuggingFaceRepository,
 )
 from ..upstream import strip_xet
+from .stages import HubDeclarativeVersion
 
 NEXT_LINK = re.compile(r'<([^>]+)>\s*;\s*rel="?next"?')
 MAX_TREE_PAGES = 100_000
@@ -229,39 +224,3 @@ async def _stored_artifacts(repo, commit, paths):
     ]
     artifacts = {a.pk: a async for a in Artifact.objects.filter(pk__in=[a for _p, a in rows])}
     return {path: artifacts[pk] for path, pk in rows}
-
-
-class ByteCounter(Stage):
-    """Reports the bytes of the files the previous stage downloaded, as they go."""
-
-    def __init__(self, first_stage):
-        super().__init__()
-        self.first_stage = first_stage
-
-    async def run(self):
-        async with ProgressReport(
-            message="Downloading bytes", code="sync.downloading.bytes"
-        ) as report:
-            async for batch in self.batches():
-                if report.total is None and self.first_stage.bytes_to_download:
-                    report.total = self.first_stage.bytes_to_download
-                downloaded = sum(
-                    d.artifact.size
-                    for dc in batch
-                    for d in dc.d_artifacts
-                    if d.artifact._state.adding and not d.deferred_download
-                )
-                if downloaded:
-                    await report.aincrease_by(downloaded)
-                for dc in batch:
-                    await self.put(dc)
-
-
-class HubDeclarativeVersion(DeclarativeVersion):
-    """pulpcore's pipeline with the byte counter after the downloads."""
-
-    def pipeline_stages(self, new_version):
-        stages = super().pipeline_stages(new_version)
-        at = next(n for n, s in enumerate(stages) if isinstance(s, ArtifactDownloader)) + 1
-        stages.insert(at, ByteCounter(self.first_stage))
-        return stages
