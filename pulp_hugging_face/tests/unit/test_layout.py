@@ -11,6 +11,7 @@ APP = Path(__file__).resolve().parents[2] / "app"
 ORDER = [
     "content",
     "tasks",
+    "modelresource",
     "handler",
     "downloads",
     "inflight",
