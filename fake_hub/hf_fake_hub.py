@@ -60,6 +60,7 @@ class HubRepo:
     tags: set = field(default_factory=set)
     gated: bool = False
     private: bool = False
+    extra_listing: list = field(default_factory=list)  # raw entries a hostile tree listing adds
 
     def commit(self, files, ref="main"):
         """Add a commit with `files` ({path: bytes | HubFile}) and point `ref` at it."""
@@ -422,6 +423,8 @@ class FakeHub:
     def _tree(self, request, repo, sha, base):
         recursive = request.query.get("recursive") in ("true", "True", "1")
         entries = self._entries(repo, sha, base, recursive)
+        if not base:
+            entries += repo.extra_listing
         if base and not entries:
             return self.error(
                 404, "EntryNotFound", f"{base} does not exist", **{"X-Repo-Commit": sha}

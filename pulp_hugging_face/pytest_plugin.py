@@ -250,6 +250,19 @@ def pulp_stack():
         stack.stop()
 
 
+@pytest.fixture(scope="session")
+def pulp_domains_stack():
+    """The domain-enabled stack (see `domains_stack()`), started once for the whole session."""
+    stack = domains_stack()
+    try:
+        stack.start()
+    except subprocess.CalledProcessError as exc:
+        pytest.exit(f"Could not start the domains test stack:\n{exc.stdout}\n{exc.stderr}", 3)
+    yield stack
+    if not keep_stacks():
+        stack.stop()
+
+
 @pytest.fixture
 def pulp_api(pulp_stack):
     """A PulpApi on the test stack; deletes what it created after the test."""

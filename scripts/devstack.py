@@ -1,7 +1,8 @@
 """Run a local Pulp with this plugin: `run` (set up and start, idempotent), `stop`, `status`.
 
 Everything lives under a state folder (`.pulp/` by default, `PULP_STATE_DIR` to change it):
-settings with a generated SECRET_KEY and Fernet key, media, logs and pid files. Used by
+settings with a generated SECRET_KEY and Fernet key, media, logs and pid files, and the only
+folders Pulp exports to (`export/`) and imports from (`import/`). Used by
 `make run` / `make stop` and by the functional tests, which start their own stack on other
 ports and another database.
 
@@ -95,7 +96,7 @@ class Stack:
 
     # -- settings ---------------------------------------------------------------------------
     def write_settings(self):
-        for sub in ("media", "static", "tmp", "upload", "log", "run", "certs"):
+        for sub in ("media", "static", "tmp", "upload", "log", "run", "certs", "export", "import"):
             (self.state / sub).mkdir(parents=True, exist_ok=True)
         key_file = self.state / "certs" / "database_fields.symmetric.key"
         if not key_file.exists():
@@ -122,7 +123,8 @@ STORAGES = {{
     "staticfiles": {{"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}},
 }}
 ANALYTICS = False
-ALLOWED_IMPORT_PATHS = []
+ALLOWED_EXPORT_PATHS = [{str(self.state / 'export')!r}]
+ALLOWED_IMPORT_PATHS = [{str(self.state / 'import')!r}]
 DOMAIN_ENABLED = {self.domains}
 """
         settings += os.environ.get("PULP_EXTRA_SETTINGS", "")

@@ -34,6 +34,7 @@ class HuggingFaceContent(Content):
 
     TYPE = "hugging-face"
     repo_key_fields = ("repo_type", "repo_id", "commit", "path_in_repo")
+    PROTECTED_FROM_RECLAIM = False  # reclaim_space may drop the bytes: the remote has them
 
     repo_type = models.CharField(max_length=16, choices=[(t, t) for t in hub.REPO_TYPES])
     repo_id = models.CharField(max_length=hub.MAX_REPO_ID)

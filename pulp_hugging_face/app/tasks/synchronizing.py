@@ -33,7 +33,7 @@ from ..models import (
     HuggingFaceRepository,
 )
 from ..upstream import strip_xet
-from .pipeline import HubDeclarativeVersion
+from .stages import HubDeclarativeVersion
 
 NEXT_LINK = re.compile(r'<([^>]+)>\s*;\s*rel="?next"?')
 MAX_TREE_PAGES = 100_000

@@ -11,18 +11,14 @@ import requests
 from hf_fake_hub import HubFile
 from huggingface_hub import hf_hub_download
 
-from pulp_hugging_face.pytest_plugin import PulpApi, domains_stack, keep_stacks, unique
+from pulp_hugging_face.pytest_plugin import PulpApi, unique
 
 
 @pytest.fixture(scope="module")
-def domain_api():
-    stack = domains_stack()
-    stack.start()
-    api = PulpApi(stack.api)
+def domain_api(pulp_domains_stack):
+    api = PulpApi(pulp_domains_stack.api)
     yield api
     api.cleanup()
-    if not keep_stacks():
-        stack.stop()
 
 
 def create_in(api, domain, kind, **body):

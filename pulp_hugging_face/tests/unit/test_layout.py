@@ -12,6 +12,7 @@ ORDER = [
     "content",
     "replica",
     "tasks",
+    "modelresource",
     "handler",
     "downloads",
     "inflight",

@@ -1,0 +1,114 @@
+"""Pulp export and import of a synced repository: into another Pulp (the domains stack, its
+own database), the same files, etags, sizes, commits, refs and commit infos, with their bytes."""
+
+import os
+import shutil
+import time
+
+from hf_fake_hub import HubFile
+
+from pulp_hugging_face.pytest_plugin import PulpApi, unique
+
+from .test_sync import COMMITS, FILES, REFS, summary, sync
+
+DOMAIN_API = "/pulp/default/api/v3"
+
+
+def version_content(api, version_href, api_root="/pulp/api/v3"):
+    """Everything a version holds, comparable across two Pulps (no hrefs, no ids)."""
+    base = f"{api_root}/content/hugging_face"
+
+    def every(kind, fields):
+        found = api.get(f"{base}/{kind}/", repository_version=version_href, limit=1000)
+        return sorted(tuple(str(item[f]) for f in fields) for item in found["results"])
+
+    files = api.get(f"{base}/hugging-face/", repository_version=version_href, limit=1000)
+    stored = {}
+    for unit in files["results"]:
+        assert unit["artifact"], unit
+        artifact = api.get(unit["artifact"])
+        stored[(unit["commit"], unit["path_in_repo"])] = (artifact["sha256"], artifact["size"])
+    return {
+        "files": every(
+            "hugging-face", ("repo_type", "repo_id", "commit", "path_in_repo", "etag", "size")
+        ),
+        "refs": every("refs", ("repo_type", "repo_id", "name", "commit")),
+        "commits": every("commits", ("repo_type", "repo_id", "commit", "info")),
+        "artifacts": stored,
+    }
+
+
+def wait_group(api, group_href, timeout=120):
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        group = api.get(group_href)
+        names = {t["name"].rsplit(".", 1)[-1] for t in group["tasks"]}
+        ended = all(t["state"] in ("completed", "failed", "canceled") for t in group["tasks"])
+        if ended and "import_repository_version" in names:  # all_tasks_dispatched stays False
+            return group
+        time.sleep(0.3)
+    raise AssertionError(f"task group {group_href} did not finish in {timeout}s")
+
+
+def test_export_then_import_into_another_pulp(
+    pulp_api, pulp_stack, pulp_domains_stack, fake_hub, hf_remote_factory, hf_repository_factory
+):
+    hub_repo = fake_hub.add_repo(f"org/{unique('export')}")
+    hub_repo.commit({"config.json": b'{"e": 1}', "w.bin": HubFile(os.urandom(6000), lfs=True)})
+    hub_repo.commit({"config.json": b'{"e": 2}', "sub/x.txt": b"x"}, ref="v2")
+    dataset = fake_hub.add_repo(f"org/{unique('exdata')}", repo_type="dataset")
+    dataset.commit({"train.csv": b"a\n1\n"})
+    remote = hf_remote_factory(
+        includes=[
+            {"repo": hub_repo.repo_id},
+            {"repo": hub_repo.repo_id, "ref": "v2"},
+            {"repo": dataset.repo_id, "repo_type": "dataset"},
+        ]
+    )
+    repository = hf_repository_factory()
+    sync(pulp_api, repository, remote)
+    counts, version_href = summary(pulp_api, repository)
+    assert counts == {FILES: 5, REFS: 3, COMMITS: 3}
+    expected = version_content(pulp_api, version_href)
+
+    export_dir = pulp_stack["state"] / "export" / unique("hf")
+    exporter = pulp_api.request(
+        "POST",
+        "/pulp/api/v3/exporters/core/pulp/",
+        json={
+            "name": unique("exporter"),
+            "path": str(export_dir),
+            "repositories": [repository["pulp_href"]],
+        },
+    )
+    pulp_api.created.append(exporter["pulp_href"])
+    task = pulp_api.request("POST", exporter["pulp_href"] + "exports/", json={})
+    export = pulp_api.get(pulp_api.wait_task(task["task"])["created_resources"][0])
+    import_dir = pulp_domains_stack.state_dir / "import" / unique("hf")
+    shutil.copytree(export_dir, import_dir)
+    toc = import_dir / os.path.basename(export["toc_info"]["file"])
+
+    other = PulpApi(pulp_domains_stack.api)
+    try:
+        target = other.request(
+            "POST",
+            f"{DOMAIN_API}/repositories/hugging_face/hugging-face/",
+            json={"name": unique("imported")},
+        )
+        other.created.append(target["pulp_href"])
+        importer = other.request(
+            "POST",
+            f"{DOMAIN_API}/importers/core/pulp/",
+            json={"name": unique("importer"), "repo_mapping": {repository["name"]: target["name"]}},
+        )
+        other.created.append(importer["pulp_href"])
+        started = other.request("POST", importer["pulp_href"] + "imports/", json={"toc": str(toc)})
+        group = wait_group(other, started["task_group"])
+        assert group["failed"] == 0 and group["canceled"] == 0, group
+        imported = other.get(target["pulp_href"])["latest_version_href"]
+        assert imported.endswith("/versions/1/")
+        assert version_content(other, imported, DOMAIN_API) == expected
+    finally:
+        other.cleanup()
+        shutil.rmtree(import_dir, ignore_errors=True)
+        shutil.rmtree(export_dir, ignore_errors=True)
