@@ -200,6 +200,28 @@ class PulpApi:
             time.sleep(0.2)
         raise AssertionError(f"task {href} did not finish in {timeout}s")
 
+    def wait_task_group(self, href, last_task, timeout=180):
+        """Wait until `last_task` (a task name's last part) of a task group has ended.
+
+        pulpcore 3.123 never marks replication or import groups "all tasks dispatched", so the
+        group is over once its last task is there and nothing waits or runs. A failed or
+        canceled task fails at once, with its error.
+        """
+        deadline = time.time() + timeout
+        while time.time() < deadline:
+            group = self.get(href)
+            failed = [
+                (task["name"], self.get(task["pulp_href"]).get("error"))
+                for task in group["tasks"]
+                if task["state"] in ("failed", "canceled")
+            ]
+            assert not failed, failed
+            names = {task["name"].rsplit(".", 1)[-1] for task in group["tasks"]}
+            if last_task in names and not (group["waiting"] or group["running"]):
+                return group
+            time.sleep(0.3)
+        raise AssertionError(f"task group {href} did not finish in {timeout}s")
+
     def wait_for_content(self, repository_href, count, timeout=30):
         """Wait until the latest version holds `count` files; return (repository, version)."""
         deadline = time.time() + timeout

@@ -3,9 +3,10 @@ own database), the same files, etags, sizes, commits, refs and commit infos, wit
 
 import os
 import shutil
-import time
+from pathlib import Path
 
 from hf_fake_hub import HubFile
+from huggingface_hub import snapshot_download
 
 from pulp_hugging_face.pytest_plugin import PulpApi, unique
 
@@ -38,20 +39,14 @@ def version_content(api, version_href, api_root="/pulp/api/v3"):
     }
 
 
-def wait_group(api, group_href, timeout=120):
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        group = api.get(group_href)
-        names = {t["name"].rsplit(".", 1)[-1] for t in group["tasks"]}
-        ended = all(t["state"] in ("completed", "failed", "canceled") for t in group["tasks"])
-        if ended and "import_repository_version" in names:  # all_tasks_dispatched stays False
-            return group
-        time.sleep(0.3)
-    raise AssertionError(f"task group {group_href} did not finish in {timeout}s")
-
-
 def test_export_then_import_into_another_pulp(
-    pulp_api, pulp_stack, pulp_domains_stack, fake_hub, hf_remote_factory, hf_repository_factory
+    pulp_api,
+    pulp_stack,
+    pulp_domains_stack,
+    fake_hub,
+    hf_remote_factory,
+    hf_repository_factory,
+    tmp_path,
 ):
     hub_repo = fake_hub.add_repo(f"org/{unique('export')}")
     hub_repo.commit({"config.json": b'{"e": 1}', "w.bin": HubFile(os.urandom(6000), lfs=True)})
@@ -103,11 +98,34 @@ def test_export_then_import_into_another_pulp(
         )
         other.created.append(importer["pulp_href"])
         started = other.request("POST", importer["pulp_href"] + "imports/", json={"toc": str(toc)})
-        group = wait_group(other, started["task_group"])
-        assert group["failed"] == 0 and group["canceled"] == 0, group
+        other.wait_task_group(started["task_group"], "import_repository_version")
         imported = other.get(target["pulp_href"])["latest_version_href"]
         assert imported.endswith("/versions/1/")
         assert version_content(other, imported, DOMAIN_API) == expected
+
+        # A client of the importing Pulp, with no route to the Hub, gets the same snapshot.
+        distribution = other.request(
+            "POST",
+            f"{DOMAIN_API}/distributions/hugging_face/hugging-face/",
+            json={
+                "name": unique("d"),
+                "base_path": unique("hf"),
+                "repository": target["pulp_href"],
+            },
+        )
+        distribution = other.get(other.wait_task(distribution["task"])["created_resources"][0])
+        other.created.append(distribution["pulp_href"])
+        fake_hub.fail_with = 503
+        try:
+            path = snapshot_download(
+                hub_repo.repo_id, cache_dir=tmp_path, endpoint=distribution["base_url"].rstrip("/")
+            )
+        finally:
+            fake_hub.fail_with = None
+        assert Path(path).name == hub_repo.refs["main"]
+        assert sorted(p.name for p in Path(path).iterdir()) == ["config.json", "w.bin"]
+        data = hub_repo.commits[hub_repo.refs["main"]]["w.bin"].data
+        assert (Path(path) / "w.bin").read_bytes() == data
     finally:
         other.cleanup()
         shutil.rmtree(import_dir, ignore_errors=True)

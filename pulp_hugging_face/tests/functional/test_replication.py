@@ -2,50 +2,22 @@
 the central Pulp's Hugging Face distributions and serves them with the central stack's Hub gone;
 a second replication after a new central version moves the edge to it."""
 
-import time
 from pathlib import Path
 
 import pytest
 from huggingface_hub import snapshot_download
 
-from pulp_hugging_face.pytest_plugin import PulpApi, domains_stack, keep_stacks, unique
+from pulp_hugging_face.pytest_plugin import PulpApi, unique
 
 from .test_sync import sync
 
 
-@pytest.fixture(scope="module")
-def edge():
+@pytest.fixture
+def edge(pulp_domains_stack):
     """The second stack (domain-enabled; replication runs in its default domain)."""
-    stack = domains_stack()
-    stack.start()
-    api = PulpApi(stack.api)
+    api = PulpApi(pulp_domains_stack.api)
     yield api
     api.cleanup()
-    if not keep_stacks():
-        stack.stop()
-
-
-def wait_group(api, href, timeout=180):
-    """Wait for a task group; fail at once, with the tasks' errors, when a task failed."""
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        group = api.get(href)
-        failed = [
-            (task["name"], api.get(task["pulp_href"]).get("error"))
-            for task in group["tasks"]
-            if task["state"] in ("failed", "canceled")
-        ]
-        assert not failed, failed
-        # pulpcore 3.123 never marks a replication group "all dispatched": its last task is
-        # finalize_replication.
-        finalized = any(
-            task["name"].endswith("finalize_replication") and task["state"] == "completed"
-            for task in group["tasks"]
-        )
-        if finalized and not (group["waiting"] or group["running"]):
-            return group
-        time.sleep(0.5)
-    raise AssertionError(f"task group {href} did not finish in {timeout}s")
 
 
 def test_an_edge_replicates_and_follows_the_central_pulp(
@@ -81,7 +53,7 @@ def test_an_edge_replicates_and_follows_the_central_pulp(
 
     def replicate():
         result = edge.request("POST", upstream["pulp_href"] + "replicate/")
-        wait_group(edge, result["task_group"])
+        edge.wait_task_group(result["task_group"], "finalize_replication")
         dists = edge.get(
             "/pulp/default/api/v3/distributions/hugging_face/hugging-face/", name=central["name"]
         )["results"]
