@@ -189,16 +189,22 @@ class PulpApi:
     def get(self, path, **params):
         return self.request("GET", path, params=params)
 
-    def wait_task(self, href, timeout=60):
+    def ended_task(self, href, timeout=60):
+        """The task once it has ended, whatever the outcome."""
         deadline = time.time() + timeout
         while time.time() < deadline:
             task = self.get(href)
-            if task["state"] == "completed":
+            if task["state"] in ("completed", "failed", "canceled"):
                 return task
-            if task["state"] in ("failed", "canceled"):
-                raise AssertionError(f"task {href} {task['state']}: {task.get('error')}")
             time.sleep(0.2)
         raise AssertionError(f"task {href} did not finish in {timeout}s")
+
+    def wait_task(self, href, timeout=60):
+        """The task once it has completed; fails when it failed or was canceled."""
+        task = self.ended_task(href, timeout)
+        if task["state"] != "completed":
+            raise AssertionError(f"task {href} {task['state']}: {task.get('error')}")
+        return task
 
     def wait_task_group(self, href, last_task, timeout=180):
         """Wait until `last_task` (a task name's last part) of a task group has ended.
@@ -221,6 +227,17 @@ class PulpApi:
                 return group
             time.sleep(0.3)
         raise AssertionError(f"task group {href} did not finish in {timeout}s")
+
+    def wait_for_units(self, count, timeout=30, **filters):
+        """Wait until `count` files match `filters`: a download is stored after its client
+        has every byte, so a test that looks right away can be too early."""
+        deadline = time.time() + timeout
+        while time.time() < deadline:
+            units = self.list("content", **filters)
+            if len(units) >= count:
+                return units
+            time.sleep(0.2)
+        raise AssertionError(f"{count} files matching {filters} were not stored in {timeout}s")
 
     def wait_for_content(self, repository_href, count, timeout=30):
         """Wait until the latest version holds `count` files; return (repository, version)."""

@@ -138,7 +138,7 @@ def test_hostile_upstream_bytes_are_never_stored(pulp_api, hf_distribution, fake
     assert pulp_api.list("content", repo_id=repo_id) == []
     entry.served = None  # upstream repaired
     assert requests.get(url, timeout=30).content == good
-    assert len(pulp_api.list("content", repo_id=repo_id)) == 1
+    assert len(pulp_api.wait_for_units(1, repo_id=repo_id)) == 1
 
 
 def test_streamed_policy_serves_without_storing(pulp_api, hf_distribution, lfs_repo, fake_hub):
@@ -152,9 +152,12 @@ def test_streamed_policy_serves_without_storing(pulp_api, hf_distribution, lfs_r
     assert pulp_api.list("content", repo_id=repo_id) == []
 
 
-def test_head_on_cached_file_makes_no_upstream_call(hf_distribution, repo, fake_hub, tmp_path):
+def test_head_on_cached_file_makes_no_upstream_call(
+    pulp_api, hf_distribution, repo, fake_hub, tmp_path
+):
     endpoint = hf_distribution()["endpoint"]
     hf_hub_download(repo.repo_id, "weights.bin", cache_dir=tmp_path, endpoint=endpoint)
+    pulp_api.wait_for_units(1, repo_id=repo.repo_id, path_in_repo="weights.bin")
     fake_hub.reset_log()
     head = requests.head(f"{endpoint}/{repo.repo_id}/resolve/main/weights.bin", timeout=30)
     entry = repo.commits[repo.refs["main"]]["weights.bin"]

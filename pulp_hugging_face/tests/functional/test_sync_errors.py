@@ -2,7 +2,6 @@
 
 import hashlib
 import os
-import time
 
 import pytest
 from hf_fake_hub import HubFile
@@ -15,13 +14,7 @@ def finished(pulp_api, repository, remote, timeout=120):
     href = pulp_api.request(
         "POST", repository["pulp_href"] + "sync/", json={"remote": remote["pulp_href"]}
     )["task"]
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        task = pulp_api.get(href)
-        if task["state"] in ("completed", "failed", "canceled"):
-            return task
-        time.sleep(0.2)
-    raise AssertionError(f"task {href} did not finish in {timeout}s")
+    return pulp_api.ended_task(href, timeout)
 
 
 def assert_failed(pulp_api, task, repository, *words):
