@@ -190,3 +190,22 @@ def test_with_a_remote_pinned_refs_come_first_and_the_rest_is_pulled_through(
     pulled = hf_hub_download(other.repo_id, "a.json", cache_dir=tmp_path, endpoint=endpoint)
     assert Path(pulled).parent.name == other_commit
     assert HfApi(endpoint=endpoint).model_info(model.repo_id).sha == old
+
+
+def test_every_page_is_synced_and_served(
+    pulp_api, fake_hub, hf_remote_factory, hf_repository_factory, serve
+):
+    """Upstream pages its listing (50 entries); the version's own listing pages at 1,000."""
+    repo = fake_hub.add_repo(f"org/{unique('pages')}")
+    commit = repo.commit({f"shard/{n:04d}.json": b"%d" % n for n in range(1001)})
+    remote = hf_remote_factory(includes=[{"repo": repo.repo_id}], policy="on_demand")
+    repository = hf_repository_factory()
+    fake_hub.reset_log()
+    sync(pulp_api, repository, remote)
+    tree_pages = [r for r in fake_hub.requests if "/tree/" in r["path"]]
+    assert len(tree_pages) == 21  # 1,001 files and a folder, 50 a page
+    endpoint = serve(repository=repository)
+    fake_hub.reset_log()
+    listed = list(HfApi(endpoint=endpoint).list_repo_tree(repo.repo_id, "shard", revision=commit))
+    assert len(listed) == 1001
+    assert fake_hub.requests == []
