@@ -22,7 +22,7 @@ from . import cache, downloads, metadata, pinned, upstream
 from .models import HuggingFaceDistribution
 from .repository_adds import add_to_repository
 from .responses import file_headers, head_response, hub_error, stored_file_response
-from .storage import find_cached
+from .storage import find_cached, served_version
 
 PREFIX = settings.CONTENT_PATH_PREFIX + ("{pulp_domain}/" if settings.DOMAIN_ENABLED else "")
 PREFIX_SEGMENTS = PREFIX.strip("/").count("/") + 1
@@ -100,12 +100,18 @@ class HuggingFaceHandler(Handler):
             )
         if info is None:
             info = await upstream.file_info(remote, pinned)
+        return await self._from_upstream(request, distro, remote, path.at(info.commit), info)
+
+    @staticmethod
+    async def _from_upstream(request, distro, remote, path, info):
+        """A file not stored yet: HEAD from what is known, a range passed through, else the
+        shared download that stores it."""
         if request.method == "HEAD":
-            headers = file_headers(info.commit, info.etag, info.size, pinned.path_in_repo)
+            headers = file_headers(info.commit, info.etag, info.size, path.path_in_repo)
             return await head_response(request, headers, info.size)
         if request.headers.get("Range"):
-            return await downloads.stream_range(request, remote, pinned, info)
-        return await downloads.fetch_and_store(request, distro, remote, path.at(info.commit), info)
+            return await downloads.stream_range(request, remote, path, info)
+        return await downloads.fetch_and_store(request, distro, remote, path, info)
 
     @staticmethod
     async def _pinned_ref(distro, repo, name):
@@ -116,7 +122,7 @@ class HuggingFaceHandler(Handler):
         if commit is None:
 
             def lookup():
-                version = pinned.served_version(distro)
+                version = served_version(distro)
                 return version and pinned.ref_commit(version, repo, name)
 
             commit = await sync_to_async(lookup)()
@@ -128,7 +134,7 @@ class HuggingFaceHandler(Handler):
         """The Hub's error for a repo or revision a distribution without remote does not pin."""
 
         def explain():
-            version = pinned.served_version(distro)
+            version = served_version(distro)
             if version is None:
                 return pinned.NotPinned(404, None, "This distribution serves no repository.")
             return pinned.missing(version, repo, revision)
@@ -140,12 +146,7 @@ class HuggingFaceHandler(Handler):
         """A file the version pins but did not store: fetched with the remote that pinned it."""
         remote = await (await Remote.objects.aget(pk=cached.fetch_with)).acast()
         info = upstream.FileInfo(cached.commit, cached.etag, cached.size)
-        if request.method == "HEAD":
-            headers = file_headers(info.commit, info.etag, info.size, path.path_in_repo)
-            return await head_response(request, headers, info.size)
-        if request.headers.get("Range"):
-            return await downloads.stream_range(request, remote, path, info)
-        return await downloads.fetch_and_store(request, distro, remote, path, info)
+        return await self._from_upstream(request, distro, remote, path, info)
 
     @staticmethod
     async def _stored_file(distro, pinned):
@@ -190,7 +191,7 @@ class HuggingFaceHandler(Handler):
     @staticmethod
     def _pinned_answer(distro, api_path, query, form, endpoint_url, explain):
         """The served version's answer; NotPinned (precise only if `explain`) when it has none."""
-        version = pinned.served_version(distro)
+        version = served_version(distro)
         if version is None:
             raise pinned.NotPinned(404, None, "This distribution serves no repository version.")
         try:

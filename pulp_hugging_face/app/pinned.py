@@ -36,15 +36,6 @@ class Answer:
     headers: dict
 
 
-def served_version(distro):
-    """The repository version a distribution serves, or None when it serves none."""
-    if distro.repository_version_id:
-        return distro.repository_version
-    if distro.repository_id:
-        return distro.repository.latest_version()
-    return None
-
-
 def ref_commit(version, repo, name):
     """The commit a ref pinned in `version` points at, or None."""
     return (

@@ -45,6 +45,15 @@ class CachedFile:
         return str(self.content_artifact.content_id)
 
 
+def served_version(distro):
+    """The repository version a distribution serves, or None when it serves none."""
+    if distro.repository_version_id:
+        return distro.repository_version
+    if distro.repository_id:
+        return distro.repository.latest_version()
+    return None
+
+
 def find_cached(distro, pinned):
     """The file of a commit-pinned path this distribution may serve, if it knows it.
 
@@ -59,9 +68,7 @@ def find_cached(distro, pinned):
         commit=pinned.revision,
         path_in_repo=pinned.path_in_repo,
     ).only("commit", "etag", "size")
-    version = distro.repository_version
-    if version is None and distro.repository_id:
-        version = distro.repository.latest_version()
+    version = served_version(distro)
     content = keys.filter(pk__in=version.content).first() if version is not None else None
     in_repository = content is not None
     if content is None and distro.remote_id:
