@@ -26,6 +26,7 @@ import subprocess
 import sys
 import time
 import uuid
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -276,30 +277,30 @@ class PulpApi:
 
 
 # -- the live stack ----------------------------------------------------------------------------
-@pytest.fixture(scope="session")
-def pulp_stack():
-    """A running pulpcore-api, -content and -worker with this plugin, on a fresh database."""
-    stack = main_stack()
+@contextmanager
+def running(stack, what):
+    """`stack` started for the session (kept running after it with PULP_TEST_KEEP=1)."""
     try:
         stack.start()
     except subprocess.CalledProcessError as exc:
-        pytest.exit(f"Could not start the test Pulp stack:\n{exc.stdout}\n{exc.stderr}", 3)
-    yield {"api": stack.api, "content": stack.content, "state": stack.state_dir, "stack": stack}
+        pytest.exit(f"Could not start the {what}:\n{exc.stdout}\n{exc.stderr}", 3)
+    yield stack
     if not keep_stacks():
         stack.stop()
+
+
+@pytest.fixture(scope="session")
+def pulp_stack():
+    """A running pulpcore-api, -content and -worker with this plugin, on a fresh database."""
+    with running(main_stack(), "test Pulp stack") as stack:
+        yield {"api": stack.api, "content": stack.content, "state": stack.state_dir, "stack": stack}
 
 
 @pytest.fixture(scope="session")
 def pulp_domains_stack():
     """The domain-enabled stack (see `domains_stack()`), started once for the whole session."""
-    stack = domains_stack()
-    try:
-        stack.start()
-    except subprocess.CalledProcessError as exc:
-        pytest.exit(f"Could not start the domains test stack:\n{exc.stdout}\n{exc.stderr}", 3)
-    yield stack
-    if not keep_stacks():
-        stack.stop()
+    with running(domains_stack(), "domains test stack") as stack:
+        yield stack
 
 
 @pytest.fixture
