@@ -28,12 +28,20 @@ from .models import (
 )
 
 
-class HuggingFaceContentSerializer(NoArtifactContentSerializer):
-    """One file of one Hub repository at one commit (created by pull-through or sync)."""
+class RepoCommitSerializer(NoArtifactContentSerializer):
+    """What every Hugging Face content names: a Hub repo (type and id) and a commit."""
 
     repo_type = serializers.ChoiceField(choices=hub.REPO_TYPES, read_only=True)
     repo_id = serializers.CharField(read_only=True)
     commit = serializers.CharField(read_only=True, help_text=_("The 40-hex commit id."))
+
+    class Meta:
+        fields = NoArtifactContentSerializer.Meta.fields + ("repo_type", "repo_id", "commit")
+
+
+class HuggingFaceContentSerializer(RepoCommitSerializer):
+    """One file of one Hub repository at one commit (created by pull-through or sync)."""
+
     path_in_repo = serializers.CharField(
         read_only=True, help_text=_("The file path inside the Hub repository.")
     )
@@ -46,10 +54,7 @@ class HuggingFaceContentSerializer(NoArtifactContentSerializer):
     )
 
     class Meta:
-        fields = NoArtifactContentSerializer.Meta.fields + (
-            "repo_type",
-            "repo_id",
-            "commit",
+        fields = RepoCommitSerializer.Meta.fields + (
             "path_in_repo",
             "etag",
             "size",
@@ -58,39 +63,23 @@ class HuggingFaceContentSerializer(NoArtifactContentSerializer):
         model = HuggingFaceContent
 
 
-class HuggingFaceRefSerializer(NoArtifactContentSerializer):
+class HuggingFaceRefSerializer(RepoCommitSerializer):
     """A branch, tag or `refs/pr/N` and the commit it pointed at when it was pinned."""
 
-    repo_type = serializers.ChoiceField(choices=hub.REPO_TYPES, read_only=True)
-    repo_id = serializers.CharField(read_only=True)
     name = serializers.CharField(read_only=True, help_text=_("The branch, tag or refs/pr/N."))
-    commit = serializers.CharField(read_only=True, help_text=_("The 40-hex commit id."))
 
     class Meta:
-        fields = NoArtifactContentSerializer.Meta.fields + (
-            "repo_type",
-            "repo_id",
-            "name",
-            "commit",
-        )
+        fields = RepoCommitSerializer.Meta.fields + ("name",)
         model = HuggingFaceRef
 
 
-class HuggingFaceCommitSerializer(NoArtifactContentSerializer):
+class HuggingFaceCommitSerializer(RepoCommitSerializer):
     """What the Hub said about a repo at one commit (its info answer, without the file list)."""
 
-    repo_type = serializers.ChoiceField(choices=hub.REPO_TYPES, read_only=True)
-    repo_id = serializers.CharField(read_only=True)
-    commit = serializers.CharField(read_only=True, help_text=_("The 40-hex commit id."))
     info = serializers.JSONField(read_only=True)
 
     class Meta:
-        fields = NoArtifactContentSerializer.Meta.fields + (
-            "repo_type",
-            "repo_id",
-            "commit",
-            "info",
-        )
+        fields = RepoCommitSerializer.Meta.fields + ("info",)
         model = HuggingFaceCommit
 
 

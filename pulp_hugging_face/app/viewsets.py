@@ -46,11 +46,15 @@ from .serializers import (
 ENDPOINT_NAME = "hugging-face"
 
 
-class HuggingFaceContentFilter(ContentFilter):
-    """Filter Hub files by repo, type, commit and path."""
+class RepoCommitFilter(ContentFilter):
+    """Filters every Hugging Face content type has: repo type and commit (repo_id in Meta)."""
 
     repo_type = ChoiceFilter(choices=[(t, t) for t in hub.REPO_TYPES])
     commit = CharFilter()
+
+
+class HuggingFaceContentFilter(RepoCommitFilter):
+    """Filter Hub files by repo, type, commit and path."""
 
     class Meta:
         model = HuggingFaceContent
@@ -71,9 +75,7 @@ class HuggingFaceContentViewSet(ReadOnlyContentViewSet):
     DEFAULT_ACCESS_POLICY = CONTENT_ACCESS_POLICY
 
 
-class HuggingFaceRefFilter(ContentFilter):
-    repo_type = ChoiceFilter(choices=[(t, t) for t in hub.REPO_TYPES])
-    commit = CharFilter()
+class HuggingFaceRefFilter(RepoCommitFilter):
 
     class Meta:
         model = HuggingFaceRef
@@ -90,9 +92,7 @@ class HuggingFaceRefViewSet(ReadOnlyContentViewSet):
     DEFAULT_ACCESS_POLICY = CONTENT_ACCESS_POLICY
 
 
-class HuggingFaceCommitFilter(ContentFilter):
-    repo_type = ChoiceFilter(choices=[(t, t) for t in hub.REPO_TYPES])
-    commit = CharFilter()
+class HuggingFaceCommitFilter(RepoCommitFilter):
 
     class Meta:
         model = HuggingFaceCommit

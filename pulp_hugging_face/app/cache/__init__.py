@@ -87,10 +87,9 @@ async def remembered_commit(remote, key):
     row = await remembered_row(remote, key)
     if row is None or row.commit is None:
         return None
-    learned_at = row.fetched_at.timestamp()
-    fresh = is_fresh(learned_at, remote)
+    fresh = row_is_fresh(row, remote)
     if fresh and memory.listening:
-        memory.commits.put((remote.pk, key), (row.commit, learned_at))
+        memory.commits.put((remote.pk, key), (row.commit, row.fetched_at.timestamp()))
     return row.commit, fresh
 
 
