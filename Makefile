@@ -17,9 +17,10 @@ $(BIN)/python: | $(UV)
 	$(UV) venv -q --python $(PYTHON) $(VENV)
 
 $(VENV)/.installed: $(BIN)/python pyproject.toml facehugger/pyproject.toml fake_hub/pyproject.toml \
+		cli/pyproject.toml cli/pulp-glue-hugging-face/pyproject.toml \
 		lint_requirements.txt unittest_requirements.txt functest_requirements.txt
 	VIRTUAL_ENV=$(VENV) $(UV) pip install -q -e . -e ./facehugger -e ./fake_hub \
-		-r lint_requirements.txt -r unittest_requirements.txt -r functest_requirements.txt
+		-e ./cli/pulp-glue-hugging-face -e ./cli -r lint_requirements.txt -r unittest_requirements.txt -r functest_requirements.txt
 	touch $@
 
 venv: $(VENV)/.installed
@@ -37,6 +38,7 @@ lint: venv
 	$(BIN)/black --check --diff .
 	$(BIN)/flake8
 	$(BIN)/check-manifest -q
+	cd cli && $(abspath $(BIN))/mypy
 
 # Two checkouts can test side by side: pytest-django's database is test_$(PULP_UNIT_DB_NAME), and
 # the functional stacks take the PULP_TEST_* variables of pulp_hugging_face/pytest_plugin.py.
@@ -53,8 +55,9 @@ unit: venv
 	PULP_SETTINGS=$(UNIT_SETTINGS) DJANGO_SETTINGS_MODULE=pulpcore.app.settings \
 		$(BIN)/pytest -p no:cacheprovider pulp_hugging_face/tests/unit
 
+# One session, one live stack: the plugin's functional tests and the `pulp hugging-face` CLI's.
 functional: venv
-	$(BIN)/pytest -p no:cacheprovider pulp_hugging_face/tests/functional
+	$(BIN)/pytest -p no:cacheprovider pulp_hugging_face/tests/functional cli/tests
 
 # facehugger keeps its own uv project and conventions: ruff, ty, 100% line coverage.
 facehugger-check: | $(UV)

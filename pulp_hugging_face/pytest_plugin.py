@@ -20,6 +20,7 @@ functional tests side by side (defaults in brackets):
 """
 
 import http.client
+import json
 import os
 import runpy
 import subprocess
@@ -317,6 +318,62 @@ def pulp_api_class(pulp_stack):
     api = PulpApi(pulp_stack["api"])
     yield api
     api.cleanup()
+
+
+# -- the pulp CLI -------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class CliResult:
+    args: tuple
+    returncode: int
+    stdout: str
+    stderr: str
+
+    def json(self):
+        return json.loads(self.stdout)
+
+
+class PulpCli:
+    """The real `pulp` command against a test stack: the stack's own `cli.toml` (written by
+    devstack.py) and API-document cache, and no user config."""
+
+    def __init__(self, stack):
+        self.stack = stack
+        self.env = dict(os.environ)
+        self.env.update(
+            XDG_CACHE_HOME=str(stack.state_dir / "cache"),
+            XDG_CONFIG_HOME=str(stack.state_dir / "cli-home"),
+            COLUMNS="200",
+        )
+
+    def __call__(self, *args, input=None, timeout=180):
+        command = [str(Path(sys.executable).parent / "pulp"), "--config"]
+        command += [str(self.stack.state_dir / "cli.toml"), *map(str, args)]
+        done = subprocess.run(
+            command, env=self.env, input=input, capture_output=True, text=True, timeout=timeout
+        )
+        return CliResult(tuple(args), done.returncode, done.stdout, done.stderr)
+
+    def ok(self, *args, **kwargs):
+        """Run; it must succeed."""
+        result = self(*args, **kwargs)
+        assert (
+            result.returncode == 0
+        ), f"pulp {' '.join(map(str, args))}: {result.stderr}{result.stdout}"
+        return result
+
+    def fails(self, *args, **kwargs):
+        """Run; it must fail with a message on stderr and never a traceback."""
+        result = self(*args, **kwargs)
+        assert result.returncode != 0, f"pulp {' '.join(map(str, args))} succeeded: {result.stdout}"
+        assert "Error" in result.stderr, result.stderr
+        assert "Traceback" not in result.stderr + result.stdout, result.stderr
+        return result
+
+
+@pytest.fixture
+def pulp_cli(pulp_stack):
+    """`pulp_cli(*args)`, `.ok(*args)`, `.fails(*args)`: the `pulp` command on the test stack."""
+    return PulpCli(pulp_stack["stack"])
 
 
 # -- the fake Hub ------------------------------------------------------------------------------

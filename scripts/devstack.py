@@ -16,7 +16,8 @@ Environment:
   PULP_DB_NAME, PULP_DB_HOST, PULP_DB_PORT, PULP_DB_USER, PULP_DB_PASSWORD
                         the database (default: PostgreSQL on 127.0.0.1:5432 as postgres)
   PULP_DB_FRESH=1       drop and re-create the database first (tests)
-  PULP_HF_NO_DEFAULTS=1 do not create the `huggingface` remote, repository and distribution
+  PULP_HF_NO_DEFAULTS=1 do not create the `huggingface` remote, repository and distribution,
+                        nor the user's pulp-cli config (the stack's own is <state>/cli.toml)
   PULP_DOMAIN_ENABLED=1 turn on Pulp domains (URLs gain a /<domain>/ segment)
   PULP_EXTRA_SETTINGS   python lines appended to the settings file
 """
@@ -371,6 +372,45 @@ DOMAIN_ENABLED = {self.domains}
             time.sleep(0.3)
         sys.exit(f"Task {href} did not finish in {timeout}s")
 
+    # -- the pulp CLI ----------------------------------------------------------------------------
+    def write_cli_config(self):
+        """A pulp-cli config for this stack, `<state>/cli.toml`, for `pulp --config`."""
+        lines = [
+            "# pulp-cli settings for this local Pulp (written by `make run`).",
+            "[cli]",
+            f'base_url = "{self.api_url}"',
+            'username = "admin"',
+            f'password = "{self.admin_password}"',
+        ]
+        if self.domains:
+            lines.append('domain = "default"')
+        path = self.state / "cli.toml"
+        path.write_text("\n".join(lines) + "\n")
+        path.chmod(0o600)
+        return path
+
+    def forget_cached_api(self):
+        """pulp-glue keeps a server's API document forever (in `squeezer/`, by URL): drop the
+        user's copy for this stack whenever its API restarts, so new endpoints are seen."""
+        cache = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "squeezer"
+        prefix = self.api_url.replace(":", "_").replace("/", "_")
+        for stale in cache.glob(prefix + "_*"):
+            stale.unlink(missing_ok=True)
+
+    def cli_hint(self, config):
+        """How to run `pulp hugging-face` here. Also installs `config` as the user's pulp-cli
+        config when there is none, so a plain `pulp` talks to this stack."""
+        home = Path(os.environ.get("XDG_CONFIG_HOME") or Path.home() / ".config")
+        user_config = home / "pulp" / "cli.toml"
+        if not user_config.exists():
+            user_config.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(config, user_config)
+            user_config.chmod(0o600)
+        activate = f". {VENV_BIN / 'activate'}"
+        if user_config.read_text() == config.read_text():
+            return f"{activate}; pulp hugging-face remote list   (config {user_config})"
+        return f"{activate}; pulp --config {config} hugging-face remote list"
+
     # -- commands ---------------------------------------------------------------------------
     def run(self):
         self.write_settings()
@@ -386,7 +426,11 @@ DOMAIN_ENABLED = {self.domains}
         print(f"  REST API:    {self.api_url}{self.api_root}  (admin / {self.admin_password})")
         print(f"  Content app: {self.content_origin}{self.content_root}")
         print(f"  Logs:        {self.log_dir}/")
+        config = self.write_cli_config()
+        if "api" in started:
+            self.forget_cached_api()
         if os.environ.get("PULP_HF_NO_DEFAULTS") != "1":
+            print(f"  pulp CLI:    {self.cli_hint(config)}")
             dist = self.ensure_defaults()
             print(f"  Distribution 'huggingface' serves {DEFAULT_HUB}. Point clients at it:")
             print(f"export HF_ENDPOINT={dist['base_url'].rstrip('/')}")

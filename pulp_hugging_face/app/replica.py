@@ -7,65 +7,17 @@ the refs that point at it. The edge's sync then pins exactly the same commits, r
 by pull-through alone, with no pinned commit info, are not carried.
 """
 
-from gettext import gettext as _
-
-from pulp_glue.common.context import (
-    PluginRequirement,
-    PulpContentContext,
-    PulpDistributionContext,
-    PulpRepositoryContext,
-    PulpRepositoryVersionContext,
+from pulp_glue.hugging_face.context import (
+    PulpHuggingFaceCommitContext,
+    PulpHuggingFaceDistributionContext,
+    PulpHuggingFaceRefContext,
+    PulpHuggingFaceRepositoryContext,
 )
 
 from pulpcore.plugin.replica import Replicator
 
 from .models import HuggingFaceDistribution, HuggingFaceRemote, HuggingFaceRepository
 from .tasks import synchronize
-
-REQUIRES = [PluginRequirement("hugging_face")]
-
-
-class PulpHuggingFaceDistributionContext(PulpDistributionContext):
-    PLUGIN = "hugging_face"
-    RESOURCE_TYPE = "hugging_face"
-    ENTITY = _("hugging face distribution")
-    ENTITIES = _("hugging face distributions")
-    HREF = "hugging_face_hugging_face_distribution_href"
-    ID_PREFIX = "distributions_hugging_face_hugging_face"
-    NEEDS_PLUGINS = REQUIRES
-
-
-class PulpHuggingFaceRepositoryVersionContext(PulpRepositoryVersionContext):
-    HREF = "hugging_face_hugging_face_repository_version_href"
-    ID_PREFIX = "repositories_hugging_face_hugging_face_versions"
-    NEEDS_PLUGINS = REQUIRES
-
-
-class PulpHuggingFaceRepositoryContext(PulpRepositoryContext):
-    PLUGIN = "hugging_face"
-    RESOURCE_TYPE = "hugging_face"
-    ENTITY = _("hugging face repository")
-    ENTITIES = _("hugging face repositories")
-    HREF = "hugging_face_hugging_face_repository_href"
-    ID_PREFIX = "repositories_hugging_face_hugging_face"
-    VERSION_CONTEXT = PulpHuggingFaceRepositoryVersionContext
-    NEEDS_PLUGINS = REQUIRES
-
-
-class PulpHuggingFaceRefContext(PulpContentContext):
-    ENTITY = _("hugging face ref")
-    ENTITIES = _("hugging face refs")
-    HREF = "hugging_face_hugging_face_ref_href"
-    ID_PREFIX = "content_hugging_face_refs"
-    NEEDS_PLUGINS = REQUIRES
-
-
-class PulpHuggingFaceCommitContext(PulpContentContext):
-    ENTITY = _("hugging face commit")
-    ENTITIES = _("hugging face commits")
-    HREF = "hugging_face_hugging_face_commit_href"
-    ID_PREFIX = "content_hugging_face_commits"
-    NEEDS_PLUGINS = REQUIRES
 
 
 class HuggingFaceReplicator(Replicator):

@@ -1,0 +1,132 @@
+"""`pulp hugging-face distribution`: the HF_ENDPOINT it prints serves clients; --version pins."""
+
+import json
+from pathlib import Path
+
+from huggingface_hub import snapshot_download
+
+from pulp_hugging_face.pytest_plugin import unique
+
+
+def test_distribution_prints_an_endpoint_that_serves_the_pinned_version(
+    pulp_cli, cli_names, fake_hub, tmp_path
+):
+    model = fake_hub.add_repo(f"org/{unique('clidist')}")
+    model.commit({"config.json": b'{"v": 1}'})
+    first = model.refs["main"]
+    remote, repository, name = (
+        cli_names("remote"),
+        cli_names("repository"),
+        cli_names("distribution"),
+    )
+    pulp_cli.ok(
+        "hugging-face",
+        "remote",
+        "create",
+        "--name",
+        remote,
+        "--url",
+        fake_hub.url,
+        "--includes",
+        json.dumps([{"repo": model.repo_id}]),
+    )
+    pulp_cli.ok("hugging-face", "repository", "create", "--name", repository, "--remote", remote)
+    pulp_cli.ok("hugging-face", "repository", "sync", "--name", repository)
+    model.commit({"config.json": b'{"v": 2}'})
+    pulp_cli.ok("hugging-face", "repository", "sync", "--name", repository)
+
+    base_path = unique("cli-hf")
+    created = pulp_cli.ok(
+        "hugging-face",
+        "distribution",
+        "create",
+        "--name",
+        name,
+        "--base-path",
+        base_path,
+        "--repository",
+        repository,
+        "--remote",
+        remote,
+    )
+    distribution = created.json()
+    endpoint = distribution["base_url"].rstrip("/")
+    assert endpoint.endswith(f"/pulp/content/{base_path}")
+    assert created.stderr.strip().splitlines()[-1] == f"export HF_ENDPOINT={endpoint}"
+    assert distribution["repository"] and distribution["remote"]
+
+    def snapshot():
+        fake_hub.fail_with = 503  # only Pulp answers
+        try:
+            path = snapshot_download(
+                model.repo_id, cache_dir=tmp_path / unique("c"), endpoint=endpoint
+            )
+        finally:
+            fake_hub.fail_with = None
+        return Path(path).name, (Path(path) / "config.json").read_bytes()
+
+    assert snapshot() == (model.refs["main"], b'{"v": 2}')
+
+    # Freeze the distribution on version 1: the first commit is served, with the Hub down.
+    pulp_cli.ok("hugging-face", "distribution", "update", "--name", name, "--version", "1")
+    frozen = pulp_cli.ok("hugging-face", "distribution", "show", "--name", name).json()
+    assert frozen["repository"] is None
+    assert frozen["repository_version"].endswith("/versions/1/")
+    assert snapshot() == (first, b'{"v": 1}')
+
+    # Back to the latest version.
+    pulp_cli.ok(
+        "hugging-face", "distribution", "update", "--name", name, "--repository", repository
+    )
+    latest = pulp_cli.ok("hugging-face", "distribution", "show", "--name", name).json()
+    assert latest["repository_version"] is None and latest["repository"]
+    assert snapshot() == (model.refs["main"], b'{"v": 2}')
+
+    # Pull-through only: no repository.
+    pulp_cli.ok("hugging-face", "distribution", "update", "--name", name, "--repository", "")
+    assert (
+        pulp_cli.ok("hugging-face", "distribution", "show", "--name", name).json()["repository"]
+        is None
+    )
+
+    by_path = pulp_cli.ok("hugging-face", "distribution", "list", "--base-path", base_path).json()
+    assert [d["name"] for d in by_path] == [name]
+    pulp_cli.ok("hugging-face", "distribution", "destroy", "--name", name)
+    assert pulp_cli.fails("hugging-face", "distribution", "show", "--name", name)
+
+
+def test_distribution_errors(pulp_cli, cli_names):
+    name = cli_names("distribution")
+    no_repo = pulp_cli.fails(
+        "hugging-face",
+        "distribution",
+        "create",
+        "--name",
+        name,
+        "--base-path",
+        unique("p"),
+        "--version",
+        "1",
+    )
+    assert "--version needs --repository" in no_repo.stderr
+    unknown = pulp_cli.fails(
+        "hugging-face",
+        "distribution",
+        "create",
+        "--name",
+        name,
+        "--base-path",
+        unique("p"),
+        "--repository",
+        "nope",
+    )
+    assert "Could not find hugging face repository" in unknown.stderr
+    pulp_cli.ok("hugging-face", "distribution", "create", "--name", name, "--base-path", name)
+    clash = pulp_cli.fails(
+        "hugging-face", "distribution", "create", "--name", unique("d"), "--base-path", name
+    )
+    assert "base_path" in clash.stderr
+    bad_path = pulp_cli.fails(
+        "hugging-face", "distribution", "update", "--name", name, "--base-path", "a b/../c"
+    )
+    assert "base_path" in bad_path.stderr or "Error" in bad_path.stderr
