@@ -119,6 +119,21 @@ def test_the_token_never_reaches_the_output_not_even_verbose(pulp_cli, cli_names
     assert TOKEN not in listed.stdout + listed.stderr
 
 
+def test_headers_are_stored_but_not_echoed(pulp_cli, cli_names, fake_hub):
+    """pulp-cli 0.41's own --header option prints the headers to stderr; ours does not."""
+    name = cli_names("remote")
+    created = pulp_cli.ok(
+        "hugging-face", "remote", "create", "--name", name, "--header", "X-Proxy-Auth:hdr-secret-1"
+    )
+    assert "hdr-secret-1" not in created.stderr
+    assert created.json()["headers"] == [{"X-Proxy-Auth": "hdr-secret-1"}]
+    cleared = pulp_cli.ok("hugging-face", "remote", "update", "--name", name, "--header", "")
+    assert "()" not in cleared.stderr  # pulp-cli 0.41 echoes the (empty) header tuple
+    assert pulp_cli.ok("hugging-face", "remote", "show", "--name", name).json()["headers"] == []
+    bad = pulp_cli.fails("hugging-face", "remote", "update", "--name", name, "--header", "nocolon")
+    assert "format must be <header-name>:<value>" in bad.stderr
+
+
 def test_the_token_set_from_a_file_unlocks_a_gated_repo(pulp_cli, cli_names, fake_hub, tmp_path):
     gated = fake_hub.add_repo(f"org/{unique('gated')}", gated=True)
     gated.commit({"config.json": b"{}"})
