@@ -24,7 +24,9 @@ def test_export_then_import_with_the_cli(pulp_cli, pulp_stack, cli_names, fake_h
     )
     pulp_cli.ok("hugging-face", "repository", "create", "--name", source, "--remote", remote)
     pulp_cli.ok("hugging-face", "repository", "sync", "--name", source)
-    pulp_cli.ok("hugging-face", "repository", "create", "--name", target)
+    target_href = pulp_cli.ok("hugging-face", "repository", "create", "--name", target).json()[
+        "pulp_href"
+    ]
 
     exporter, importer = unique("cli-exporter"), unique("cli-importer")
     export_dir = pulp_stack["state"] / "export" / exporter
@@ -48,7 +50,8 @@ def test_export_then_import_with_the_cli(pulp_cli, pulp_stack, cli_names, fake_h
         pulp_cli.ok("importer", "pulp", "create", "--name", importer, "--repo-map", source, target)
         missing = pulp_cli.fails("hugging-face", "import", "--importer", importer)
         assert "Give --toc or --path" in missing.stderr
-        pulp_cli.ok("hugging-face", "import", "--importer", importer, "--toc", toc)
+        done = pulp_cli.ok("hugging-face", "import", "--importer", importer, "--toc", toc)
+        assert done.json() == [f"{target_href}versions/1/"]
 
         def content(name, kind):
             found = pulp_cli.ok(

@@ -42,6 +42,23 @@ def test_progress_off_a_terminal_prints_changes_at_most_every_interval(
     assert capsys.readouterr().err.splitlines() == ["Listing files: 1", "Listing files: 3"]
 
 
+def test_progress_on_a_terminal_rewrites_a_line_while_its_report_changes(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    printer = ProgressPrinter()
+    printer.tty = True
+    files = {"message": "Listing files", "code": "sync.listing.files", "done": 1, "total": None}
+    size = {"message": "Downloading bytes", "code": "sync.downloading.bytes", "done": 0}
+    printer.update([files])
+    printer.update([{**files, "done": 2}])
+    printer.update([{**files, "done": 2}, size])
+    printer.update([{**files, "done": 2}, {**size, "done": 2048}], final=True)
+    assert capsys.readouterr().err == (
+        "Listing files: 1\r\033[KListing files: 2\nDownloading bytes: 0 B"
+        "\r\033[KDownloading bytes: 2.0 KiB\n"
+    )
+
+
 @pytest.mark.parametrize(
     "logged",
     [

@@ -19,7 +19,6 @@ from pulp_cli.generic import (
     pulp_command,
     pulp_group,
     pulp_labels_option,
-    resource_option,
     role_command,
     show_command,
     type_option,
@@ -27,27 +26,14 @@ from pulp_cli.generic import (
 )
 
 from pulp_glue.common.context import PulpEntityContext
-from pulp_glue.hugging_face.context import (
-    PulpHuggingFaceDistributionContext,
-    PulpHuggingFaceRemoteContext,
-    PulpHuggingFaceRepositoryContext,
-)
+from pulp_glue.hugging_face.context import PulpHuggingFaceDistributionContext
+from pulpcore.cli.hugging_face import options
 
-repository_option = resource_option(
-    "--repository",
-    default_plugin="hugging_face",
-    default_type="hugging-face",
-    context_table={"hugging_face:hugging-face": PulpHuggingFaceRepositoryContext},
-    href_pattern=PulpHuggingFaceRepositoryContext.HREF_PATTERN,
-    help="Repository whose latest version (or --version) is served; '' unsets it.",
+repository_option = options.repository_option(
+    "Repository whose latest version (or --version) is served; '' unsets it."
 )
-remote_option = resource_option(
-    "--remote",
-    default_plugin="hugging_face",
-    default_type="hugging-face",
-    context_table={"hugging_face:hugging-face": PulpHuggingFaceRemoteContext},
-    href_pattern=PulpHuggingFaceRemoteContext.HREF_PATTERN,
-    help="Remote for pull-through: what the repository does not pin is fetched through it.",
+remote_option = options.remote_option(
+    "Remote for pull-through: what the repository does not pin is fetched through it."
 )
 
 

@@ -38,14 +38,15 @@ def report_line(report: dict[str, t.Any]) -> str:
 
 
 class ProgressPrinter:
-    """Prints each report when it changes: one line rewritten in place on a terminal, else a new
-    line at most every `interval` seconds per report (and always its last state)."""
+    """Prints each report when it changes. On a terminal, a report that changes again rewrites
+    its own line while no other report printed since; off a terminal, a new line at most every
+    `interval` seconds per report (and always its last state)."""
 
     def __init__(self, interval: float = 2.0) -> None:
         self.interval = interval
         self.tty = sys.stderr.isatty()
         self.shown: dict[str, tuple[str, float]] = {}
-        self.open_line = False
+        self.open_line: str | None = None  # the report whose line the cursor ends
 
     def update(self, reports: list[dict[str, t.Any]], final: bool = False) -> None:
         now = time.monotonic()
@@ -56,13 +57,16 @@ class ProgressPrinter:
             if line == last or not (final or self.tty or now - when >= self.interval):
                 continue
             self.shown[key] = (line, now)
-            if self.tty:
-                click.echo(f"\r\033[K{line}", nl=False, err=True)
-                self.open_line = True
-            else:
+            if not self.tty:
                 click.echo(line, err=True)
+            elif self.open_line == key:
+                click.echo(f"\r\033[K{line}", nl=False, err=True, color=True)
+            else:
+                click.echo(("\n" if self.open_line else "") + line, nl=False, err=True)
+                self.open_line = key
         if final and self.open_line:
             click.echo("", err=True)
+            self.open_line = None
 
 
 def wait_with_progress(pulp_ctx: PulpCLIContext, task: EntityDefinition) -> EntityDefinition:

@@ -124,7 +124,8 @@ def remote_body(options: dict[str, t.Any]) -> dict[str, t.Any]:
     sources = {name: options.pop(name) for name in ("includes", "manifest", "lock")}
     given = [name for name, value in sources.items() if value is not None]
     if len(given) > 1:
-        raise click.UsageError(f"Give one of --includes, --manifest, --lock (got {given}).")
+        named = " and ".join(f"--{name}" for name in given)
+        raise click.UsageError(f"Give one of --includes, --manifest, --lock, not {named}.")
     if given:
         options["includes"] = sources[given[0]]
     return options

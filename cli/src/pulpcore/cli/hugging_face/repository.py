@@ -20,7 +20,6 @@ from pulp_cli.generic import (
     repository_content_command,
     repository_href_option,
     repository_lookup_option,
-    resource_option,
     retained_versions_option,
     role_command,
     show_command,
@@ -31,20 +30,16 @@ from pulp_cli.generic import (
 from pulpcore.cli.core.generic import task_command
 
 from pulp_glue.common.context import EntityFieldDefinition, PulpRepositoryContext
-from pulp_glue.hugging_face.context import (
-    PulpHuggingFaceRemoteContext,
-    PulpHuggingFaceRepositoryContext,
-)
+from pulp_glue.hugging_face.context import PulpHuggingFaceRepositoryContext
+from pulpcore.cli.hugging_face import options
 from pulpcore.cli.hugging_face.content import CONTENT_TYPES, content_filters
 from pulpcore.cli.hugging_face.progress import wait_with_progress
 
-remote_option = resource_option(
-    "--remote",
-    default_plugin="hugging_face",
-    default_type="hugging-face",
-    context_table={"hugging_face:hugging-face": PulpHuggingFaceRemoteContext},
-    href_pattern=PulpHuggingFaceRemoteContext.HREF_PATTERN,
-    help="Remote to sync from (by name or href); '' unsets the default remote.",
+remote_option = options.remote_option(
+    "The repository's default remote for sync (by name or href); '' unsets it."
+)
+sync_remote_option = options.remote_option(
+    "Remote to sync from (by name or href); default: the repository's own remote."
 )
 
 
@@ -98,7 +93,7 @@ def sync_outcome(repository: dict[str, t.Any], task: dict[str, t.Any]) -> str:
 @name_option
 @href_option
 @repository_lookup_option
-@remote_option
+@sync_remote_option
 @click.option(
     "--mirror/--no-mirror",
     default=None,
