@@ -1,6 +1,8 @@
 """Live tests of `pulp hugging-face`: the real `pulp` command (a subprocess) against the test
 stack that pulp_hugging_face's pytest plugin starts, with the fake Hub as upstream."""
 
+import json
+
 import pytest
 
 from pulp_hugging_face.pytest_plugin import unique
@@ -24,3 +26,31 @@ def cli_names(pulp_api):
         for found in pulp_api.list(KINDS[kind], name=name):
             pulp_api.created.append(found["pulp_href"])
     pulp_api.cleanup()
+
+
+@pytest.fixture
+def cli_pinned(pulp_cli, cli_names, fake_hub):
+    """`make(includes, sync=True)`: with the CLI, a remote on the fake Hub whose includes are
+    `includes`, a repository using it, synced once unless `sync=False`. Returns both names."""
+
+    def make(includes, sync=True):
+        remote, repository = cli_names("remote"), cli_names("repository")
+        pulp_cli.ok(
+            "hugging-face",
+            "remote",
+            "create",
+            "--name",
+            remote,
+            "--url",
+            fake_hub.url,
+            "--includes",
+            json.dumps(includes),
+        )
+        pulp_cli.ok(
+            "hugging-face", "repository", "create", "--name", repository, "--remote", remote
+        )
+        if sync:
+            pulp_cli.ok("hugging-face", "repository", "sync", "--name", repository)
+        return remote, repository
+
+    return make

@@ -1,6 +1,5 @@
 """`pulp hugging-face distribution`: the HF_ENDPOINT it prints serves clients; --version pins."""
 
-import json
 from pathlib import Path
 
 from huggingface_hub import snapshot_download
@@ -9,29 +8,13 @@ from pulp_hugging_face.pytest_plugin import unique
 
 
 def test_distribution_prints_an_endpoint_that_serves_the_pinned_version(
-    pulp_cli, cli_names, fake_hub, tmp_path
+    pulp_cli, cli_names, cli_pinned, fake_hub, tmp_path
 ):
     model = fake_hub.add_repo(f"org/{unique('clidist')}")
     model.commit({"config.json": b'{"v": 1}'})
     first = model.refs["main"]
-    remote, repository, name = (
-        cli_names("remote"),
-        cli_names("repository"),
-        cli_names("distribution"),
-    )
-    pulp_cli.ok(
-        "hugging-face",
-        "remote",
-        "create",
-        "--name",
-        remote,
-        "--url",
-        fake_hub.url,
-        "--includes",
-        json.dumps([{"repo": model.repo_id}]),
-    )
-    pulp_cli.ok("hugging-face", "repository", "create", "--name", repository, "--remote", remote)
-    pulp_cli.ok("hugging-face", "repository", "sync", "--name", repository)
+    remote, repository = cli_pinned([{"repo": model.repo_id}])
+    name = cli_names("distribution")
     model.commit({"config.json": b'{"v": 2}'})
     pulp_cli.ok("hugging-face", "repository", "sync", "--name", repository)
 

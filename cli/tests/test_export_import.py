@@ -7,23 +7,11 @@ import shutil
 from pulp_hugging_face.pytest_plugin import unique
 
 
-def test_export_then_import_with_the_cli(pulp_cli, pulp_stack, cli_names, fake_hub):
+def test_export_then_import_with_the_cli(pulp_cli, pulp_stack, cli_names, cli_pinned, fake_hub):
     model = fake_hub.add_repo(f"org/{unique('cliexport')}")
     model.commit({"config.json": b'{"x": 1}', "a/b.txt": b"b"})
-    remote, source, target = cli_names("remote"), cli_names("repository"), cli_names("repository")
-    pulp_cli.ok(
-        "hugging-face",
-        "remote",
-        "create",
-        "--name",
-        remote,
-        "--url",
-        fake_hub.url,
-        "--includes",
-        json.dumps([{"repo": model.repo_id}]),
-    )
-    pulp_cli.ok("hugging-face", "repository", "create", "--name", source, "--remote", remote)
-    pulp_cli.ok("hugging-face", "repository", "sync", "--name", source)
+    _, source = cli_pinned([{"repo": model.repo_id}])
+    target = cli_names("repository")
     target_href = pulp_cli.ok("hugging-face", "repository", "create", "--name", target).json()[
         "pulp_href"
     ]

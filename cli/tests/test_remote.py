@@ -134,26 +134,13 @@ def test_headers_are_stored_but_not_echoed(pulp_cli, cli_names, fake_hub):
     assert "format must be <header-name>:<value>" in bad.stderr
 
 
-def test_the_token_set_from_a_file_unlocks_a_gated_repo(pulp_cli, cli_names, fake_hub, tmp_path):
+def test_the_token_set_from_a_file_unlocks_a_gated_repo(pulp_cli, cli_pinned, fake_hub, tmp_path):
     gated = fake_hub.add_repo(f"org/{unique('gated')}", gated=True)
     gated.commit({"config.json": b"{}"})
     fake_hub.gated_access.setdefault("hf_valid_token", set()).add(("model", gated.repo_id))
     token_file = tmp_path / "token"
     token_file.write_text("hf_valid_token\n")
-    remote, repository = cli_names("remote"), cli_names("repository")
-    includes = json.dumps([{"repo": gated.repo_id}])
-    pulp_cli.ok(
-        "hugging-face",
-        "remote",
-        "create",
-        "--name",
-        remote,
-        "--url",
-        fake_hub.url,
-        "--includes",
-        includes,
-    )
-    pulp_cli.ok("hugging-face", "repository", "create", "--name", repository, "--remote", remote)
+    remote, repository = cli_pinned([{"repo": gated.repo_id}], sync=False)
     refused = pulp_cli.fails("hugging-face", "repository", "sync", "--name", repository)
     assert gated.repo_id in refused.stderr and "gated" in refused.stderr.lower()
 

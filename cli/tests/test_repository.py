@@ -24,31 +24,10 @@ def model(fake_hub):
 
 
 @pytest.fixture
-def synced(pulp_cli, cli_names, fake_hub, model):
+def synced(pulp_cli, cli_pinned, model):
     """A remote naming `model` (JSON and weights), a repository using it, one sync done."""
-    remote, repository = cli_names("remote"), cli_names("repository")
-    includes = [{"repo": model.repo_id, "include": ["*.json", "*.safetensors"]}]
-    pulp_cli.ok(
-        "hugging-face",
-        "remote",
-        "create",
-        "--name",
-        remote,
-        "--url",
-        fake_hub.url,
-        "--includes",
-        json.dumps(includes),
-    )
-    pulp_cli.ok(
-        "hugging-face",
-        "repository",
-        "create",
-        "--name",
-        repository,
-        "--remote",
-        remote,
-        "--description",
-        "pinned for the cli test",
+    remote, repository = cli_pinned(
+        [{"repo": model.repo_id, "include": ["*.json", "*.safetensors"]}], sync=False
     )
     first = pulp_cli.ok("hugging-face", "repository", "sync", "--name", repository)
     return {"remote": remote, "repository": repository, "first_sync": first}
