@@ -16,6 +16,9 @@ functional tests side by side (defaults in brackets):
   PULP_TEST_DB_NAME, PULP_TEST_DOMAINS_DB_NAME                     or name each one
   PULP_TEST_STATE_DIR [.pulp-test], PULP_TEST_DOMAINS_STATE_DIR [<state dir>-domains]
                                   relative paths are taken from the repository root
+  PULP_TEST_HOST2_API_PORT [24837], PULP_TEST_HOST2_CONTENT_PORT [24836],
+  PULP_TEST_HOST2_STATE_DIR [<state dir>-host2]
+                                  a second host of the main stack: same database and media
   PULP_TEST_KEEP=1                leave the stacks running after the session (faster re-runs)
 """
 
@@ -58,6 +61,7 @@ class LiveStack:
     db_name: str
     state_dir: Path
     settings: dict = field(default_factory=dict)  # more PULP_* variables for devstack.py
+    own_database: bool = True  # False: another stack's, never dropped
 
     @property
     def api(self):
@@ -99,8 +103,10 @@ class LiveStack:
         return [int(p.read_text()) for p in (self.state_dir / "run").glob("*.pid")]
 
     def start(self):
-        """Start the stack on a fresh database (kept as it is with PULP_TEST_KEEP=1)."""
-        return self.devstack("run", PULP_DB_FRESH="0" if keep_stacks() else "1")
+        """Start the stack on a fresh database (kept as it is with PULP_TEST_KEEP=1, and always
+        when it shares another stack's database)."""
+        fresh = self.own_database and not keep_stacks()
+        return self.devstack("run", PULP_DB_FRESH="1" if fresh else "0")
 
     def stop(self):
         """Stop the stack and check that nothing it started is left behind."""
@@ -133,6 +139,30 @@ def domains_stack():
         db_name=os.environ.get("PULP_TEST_DOMAINS_DB_NAME") or f"{prefix}_functest_domains",
         state_dir=_state_dir(state),
         settings={"PULP_DOMAIN_ENABLED": "1", "PULP_WORKERS": "1"},
+    )
+
+
+def second_host_stack():
+    """A second "host" of the main stack: its own ports, state folder and working directory;
+    the main stack's database, media folder (as a shared NFS export would be) and keys."""
+    main = main_stack()
+    state = os.environ.get("PULP_TEST_HOST2_STATE_DIR") or f"{main.state_dir}-host2"
+    certs = main.state_dir / "certs"
+    shared = (
+        f"MEDIA_ROOT = {str(main.state_dir / 'media')!r}\n"
+        f"DB_ENCRYPTION_KEY = {str(certs / 'database_fields.symmetric.key')!r}\n"
+        f"SECRET_KEY = open({str(certs / 'secret_key')!r}).read()\n"
+    )
+    return LiveStack(
+        api_port=int(os.environ.get("PULP_TEST_HOST2_API_PORT") or "24837"),
+        content_port=int(os.environ.get("PULP_TEST_HOST2_CONTENT_PORT") or "24836"),
+        db_name=main.db_name,
+        state_dir=_state_dir(state),
+        settings={
+            "PULP_WORKERS": "1",
+            "PULP_EXTRA_SETTINGS": shared,
+        },
+        own_database=False,
     )
 
 
@@ -301,6 +331,13 @@ def pulp_stack():
 def pulp_domains_stack():
     """The domain-enabled stack (see `domains_stack()`), started once for the whole session."""
     with running(domains_stack(), "domains test stack") as stack:
+        yield stack
+
+
+@pytest.fixture(scope="session")
+def pulp_second_host(pulp_stack):
+    """A second host of the main stack (see `second_host_stack()`), for the session."""
+    with running(second_host_stack(), "second host of the test stack") as stack:
         yield stack
 
 

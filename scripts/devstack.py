@@ -118,8 +118,10 @@ WORKING_DIRECTORY = {str(self.state / 'tmp')!r}
 FILE_UPLOAD_TEMP_DIR = {str(self.state / 'upload')!r}
 STORAGES = {{
     "default": {{
+        # No "location": the file system storage follows MEDIA_ROOT, also when
+        # PULP_EXTRA_SETTINGS moves it (a media folder shared by several hosts).
         "BACKEND": "pulpcore.app.models.storage.FileSystem",
-        "OPTIONS": {{"location": MEDIA_ROOT, "base_url": "/"}},
+        "OPTIONS": {{"base_url": "/"}},
     }},
     "staticfiles": {{"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}},
 }}

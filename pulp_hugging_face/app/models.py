@@ -120,6 +120,18 @@ class HuggingFaceRemote(Remote, AutoAddObjPermsMixin):
         """The remote URL without a trailing slash."""
         return self.url.rstrip("/")
 
+    def save(self, *args, **kwargs):
+        """Another upstream (URL, token or headers) forgets what the old one answered."""
+        if not self._state.adding:
+            old = HuggingFaceRemote.objects.filter(pk=self.pk).first()
+            if old and (old.hub_url, old.hf_token, old.headers) != (
+                self.hub_url,
+                self.hf_token,
+                self.headers,
+            ):
+                HuggingFaceMetadata.objects.filter(remote=self).delete()
+        super().save(*args, **kwargs)
+
     def auth_headers(self, url):
         """The Bearer token for `url`: only ever for the Hub's own origin, never a CDN or other."""
         if self.hf_token and URL(url).origin() == URL(self.hub_url).origin():
