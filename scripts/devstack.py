@@ -112,6 +112,7 @@ SECRET_KEY = {secret_file.read_text()!r}
 DB_ENCRYPTION_KEY = {str(key_file)!r}
 DATABASES = {{"default": {{"ENGINE": "django.db.backends.postgresql", **{self.db!r}}}}}
 CONTENT_ORIGIN = {self.content_origin!r}
+HF_PEER_ADDRESS = CONTENT_ORIGIN  # where other hosts' content apps reach this one
 MEDIA_ROOT = {str(self.state / 'media')!r}
 STATIC_ROOT = {str(self.state / 'static')!r}
 WORKING_DIRECTORY = {str(self.state / 'tmp')!r}

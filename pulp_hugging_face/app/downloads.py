@@ -3,6 +3,8 @@
 The first request for an uncached file leads (inflight.InflightLock): it streams upstream bytes
 to its client and into a part file, verifies them, and stores them. Requests for the same file
 arriving meanwhile follow: they tail the leader's part file instead of asking upstream again.
+When another host leads the same download (peers.py), this host's leader streams it from that
+host's content app instead of upstream, and lets that host store it.
 """
 
 import asyncio
@@ -13,7 +15,7 @@ from asgiref.sync import sync_to_async
 
 from pulpcore.plugin.models import Remote
 
-from . import upstream
+from . import peers, upstream
 from .inflight import InflightLock
 from .repository_adds import add_to_repository
 from .responses import abort, file_headers, stored_file_response
@@ -29,6 +31,7 @@ log = logging.getLogger(__name__)
 
 CHUNK_SIZE = 1 << 20
 FOLLOW_POLL = 0.02
+PEER_STORE_WAIT = 30  # seconds a host that followed another waits for that host to store
 
 
 async def fetch_and_store(request, distro, remote, path, info):
@@ -42,7 +45,13 @@ async def fetch_and_store(request, distro, remote, path, info):
         cached = await _stored(distro, path)
         if cached is not None:  # a leader finished just before we took the lock
             return await stored_file_response(request, cached, path.path_in_repo)
-        return await _download(request, distro, remote, path, info, lock)
+        leader = await peers.lead(lock.digest, request)
+        if leader != peers.HERE:
+            return await _download(request, distro, remote, path, info, lock, peer=leader)
+        try:
+            return await _download(request, distro, remote, path, info, lock)
+        finally:
+            await peers.release(lock.digest)
     finally:
         lock.release()
 
@@ -69,8 +78,9 @@ async def stream_range(request, remote, path, info):
         return response
 
 
-async def _download(request, distro, remote, path, info, lock):
-    """Stream a file from upstream to the client and, with a lock, store it.
+async def _download(request, distro, remote, path, info, lock, peer=None):
+    """Stream a file from upstream (or the `peer` content app leading it) to the client and,
+    with a lock, store it (a peer stores it itself: wait for that).
 
     Writing and hashing run in a thread while the event loop moves the next chunk. The last
     chunk is held back until size and ETag are verified, so a client never receives a
@@ -93,7 +103,8 @@ async def _download(request, distro, remote, path, info, lock):
                 client_gone = True
 
     try:
-        async with upstream.open_file(remote, path) as up:
+        source = peers.open_peer(peer, request) if peer else upstream.open_file(remote, path)
+        async with source as up:
             size = info.size if info.size is not None else up.content_length
             if size is not None:
                 response.content_length = size
@@ -127,9 +138,21 @@ async def _download(request, distro, remote, path, info, lock):
         raise
     if not client_gone:
         await response.write_eof()  # verified: the client is done, storing goes on
-    if lock:
+    if lock and peer:
+        await _stored_by_peer(distro, path)
+        sink.discard()
+    elif lock:
         await asyncio.shield(_store(distro, remote, path, info, sink))
     return response
+
+
+async def _stored_by_peer(distro, path):
+    """Wait (a while) until the leading host has stored what this host streamed from it."""
+    for _ in range(int(PEER_STORE_WAIT / 0.1)):
+        if await _stored(distro, path) is not None:
+            return
+        await asyncio.sleep(0.1)
+    log.warning("The leading host did not store %s in time.", path.artifact_path())
 
 
 async def _store(distro, remote, path, info, sink):

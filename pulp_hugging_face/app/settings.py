@@ -9,3 +9,8 @@ HF_INFLIGHT_RETENTION = 3600
 
 # Seconds between two prunings by a content-app process.
 HF_HOUSEKEEPING_INTERVAL = 3600
+
+# This content app's own address as the other hosts' content apps reach it (e.g.
+# "http://10.0.0.5:24816"). When set, a download one host leads is followed by the others over
+# HTTP instead of fetched upstream again (see peers.py). None: each host downloads on its own.
+HF_PEER_ADDRESS = None

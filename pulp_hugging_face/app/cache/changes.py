@@ -61,7 +61,7 @@ def connect_signals():
             )
 
 
-def _conninfo():
+def conninfo():
     db = settings.DATABASES["default"]
     return {
         "dbname": db["NAME"],
@@ -80,9 +80,7 @@ async def listen_forever():
     delay = 0.5
     while True:
         try:
-            async with await psycopg.AsyncConnection.connect(
-                autocommit=True, **_conninfo()
-            ) as conn:
+            async with await psycopg.AsyncConnection.connect(autocommit=True, **conninfo()) as conn:
                 await conn.execute(f"LISTEN {CHANNEL}")
                 memory.listening = True
                 memory.clear()

@@ -2,9 +2,12 @@
 folder and working directory, on the main test stack's database and media folder (as a shared
 NFS export would be). Files and changes made through one host are the other's at once."""
 
+import concurrent.futures
+import os
+
 import requests
+from hf_fake_hub import FakeHub, HubFile
 from huggingface_hub import snapshot_download
-from hf_fake_hub import FakeHub
 
 from pulp_hugging_face.pytest_plugin import unique, upstream_calls
 
@@ -95,3 +98,24 @@ def test_a_new_repository_version_is_served_by_the_other_host_at_once(
     sync(pulp_api, repository, remote)
     answer = requests.get(url, timeout=30)
     assert (answer.headers["X-Repo-Commit"], answer.content) == (repo.refs["main"], b'{"v": 2}')
+
+
+def test_clients_split_across_hosts_share_one_upstream_download(
+    pulp_api, pulp_stack, pulp_second_host, hf_distribution, fake_hub
+):
+    repo_id = f"org/{unique('split')}"
+    data = os.urandom(8 * 1024 * 1024)
+    commit = fake_hub.add_repo(repo_id).commit({"big.bin": HubFile(data, lfs=True)})
+    url = f"{hf_distribution()['endpoint']}/{repo_id}/resolve/{commit}/big.bin"
+    urls = [url, on(pulp_second_host, url, pulp_stack)] * 8
+    fake_hub.reset_log()
+    fake_hub.cdn_rate = 16e6  # half a second: every client arrives while it downloads
+    try:
+        with concurrent.futures.ThreadPoolExecutor(16) as pool:
+            bodies = list(pool.map(lambda u: requests.get(u, timeout=60).content, urls))
+    finally:
+        fake_hub.cdn_rate = None
+    assert [len(body) for body in bodies] == [len(data)] * 16
+    assert all(body == data for body in bodies)
+    assert len(fake_hub.body_fetches("big.bin")) == 1
+    assert len(pulp_api.wait_for_units(1, repo_id=repo_id)) == 1

@@ -16,6 +16,7 @@ ORDER = [
     "handler",
     "downloads",
     "inflight",
+    "peers",
     "metadata",
     "pinned",
     "repository_adds",

@@ -1,0 +1,51 @@
+"""peers.py without a second host: keys, and when a process leads without asking anyone."""
+
+import asyncio
+
+import pytest
+
+from pulp_hugging_face.app import peers
+
+
+class FakeRequest:
+    def __init__(self, headers=None):
+        self.headers = headers or {}
+
+
+def test_lock_keys_are_signed_64_bit_and_split_like_pg_locks():
+    key = peers.lock_key("ff" * 32)
+    assert key == -1
+    assert ((key >> 32) & 0xFFFFFFFF, key & 0xFFFFFFFF) == (0xFFFFFFFF, 0xFFFFFFFF)
+    key = peers.lock_key("0123456789abcdef" + "0" * 48)
+    assert key == 0x0123456789ABCDEF
+    assert ((key >> 32) & 0xFFFFFFFF, key & 0xFFFFFFFF) == (0x01234567, 0x89ABCDEF)
+
+
+@pytest.mark.parametrize(
+    "address, headers",
+    [
+        (None, {}),  # not configured: each host on its own
+        ("http://10.0.0.5:24816", {peers.PEER_HEADER: "1"}),  # a peer's request never hops on
+        ("http://" + "h" * 60 + ":24816", {}),  # too long for a PostgreSQL application_name
+    ],
+)
+def test_without_a_cluster_a_process_leads_without_asking_the_database(
+    settings, monkeypatch, address, headers
+):
+    settings.HF_PEER_ADDRESS = address
+
+    async def no_database(*args):
+        raise AssertionError("the database was asked")
+
+    monkeypatch.setattr(peers._connection, "execute", no_database)
+    assert asyncio.run(peers.lead("ab" * 32, FakeRequest(headers))) == peers.HERE
+
+
+def test_a_database_failure_means_leading_here(settings, monkeypatch):
+    settings.HF_PEER_ADDRESS = "http://10.0.0.5:24816"
+
+    async def broken(*args):
+        raise OSError("connection refused")
+
+    monkeypatch.setattr(peers._connection, "execute", broken)
+    assert asyncio.run(peers.lead("ab" * 32, FakeRequest())) == peers.HERE
