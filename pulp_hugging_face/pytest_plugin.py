@@ -19,6 +19,9 @@ functional tests side by side (defaults in brackets):
   PULP_TEST_HOST2_API_PORT [24837], PULP_TEST_HOST2_CONTENT_PORT [24836],
   PULP_TEST_HOST2_STATE_DIR [<state dir>-host2]
                                   a second host of the main stack: same database and media
+  PULP_TEST_S3_PORT [24858]       the moto S3 server; the S3 stack: PULP_TEST_S3_API_PORT
+                                  [24857], PULP_TEST_S3_CONTENT_PORT [24856],
+                                  PULP_TEST_S3_STATE_DIR [<state dir>-s3], db <prefix>_functest_s3
   PULP_TEST_KEEP=1                leave the stacks running after the session (faster re-runs)
 """
 
@@ -163,6 +166,45 @@ def second_host_stack():
             "PULP_EXTRA_SETTINGS": shared,
         },
         own_database=False,
+    )
+
+
+S3_BUCKET = "pulp-hf-test"
+S3_KEYS = ("hf-test-access-key", "hf-test-secret-key")
+
+
+def s3_port():
+    return int(os.environ.get("PULP_TEST_S3_PORT") or "24858")
+
+
+def s3_stack():
+    """A stack storing its files in S3 (the session's moto server): its own ports, database and
+    state folder."""
+    main = main_stack()
+    prefix = os.environ.get("PULP_TEST_DB_PREFIX") or "pulp_hf"
+    options = {
+        "access_key": S3_KEYS[0],
+        "secret_key": S3_KEYS[1],
+        "bucket_name": S3_BUCKET,
+        "endpoint_url": f"http://127.0.0.1:{s3_port()}",
+        "region_name": "us-east-1",
+        "signature_version": "s3v4",
+        "addressing_style": "path",
+        "default_acl": "private",
+    }
+    storages = {
+        "default": {"BACKEND": "storages.backends.s3.S3Storage", "OPTIONS": options},
+        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+    }
+    return LiveStack(
+        api_port=int(os.environ.get("PULP_TEST_S3_API_PORT") or "24857"),
+        content_port=int(os.environ.get("PULP_TEST_S3_CONTENT_PORT") or "24856"),
+        db_name=f"{prefix}_functest_s3",
+        state_dir=_state_dir(os.environ.get("PULP_TEST_S3_STATE_DIR") or f"{main.state_dir}-s3"),
+        settings={
+            "PULP_WORKERS": "1",
+            "PULP_EXTRA_SETTINGS": f"STORAGES = {storages!r}\nMEDIA_ROOT = ''\n",
+        },
     )
 
 
@@ -338,6 +380,33 @@ def pulp_domains_stack():
 def pulp_second_host(pulp_stack):
     """A second host of the main stack (see `second_host_stack()`), for the session."""
     with running(second_host_stack(), "second host of the test stack") as stack:
+        yield stack
+
+
+@pytest.fixture(scope="session")
+def s3_server():
+    """A real S3-protocol server (moto's server mode) on loopback, with the test bucket."""
+    import boto3
+    from moto.server import ThreadedMotoServer
+
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=s3_port(), verbose=False)
+    server.start()
+    client = boto3.client(
+        "s3",
+        endpoint_url=f"http://127.0.0.1:{s3_port()}",
+        aws_access_key_id=S3_KEYS[0],
+        aws_secret_access_key=S3_KEYS[1],
+        region_name="us-east-1",
+    )
+    client.create_bucket(Bucket=S3_BUCKET)
+    yield client
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def pulp_s3_stack(s3_server):
+    """A stack whose files live in S3 (see `s3_stack()`), for the session."""
+    with running(s3_stack(), "S3 test stack") as stack:
         yield stack
 
 

@@ -166,6 +166,7 @@ async def _store(distro, remote, path, info, sink):
     except BaseException:
         sink.discard()
         raise
+    sink.discard()  # object storage uploaded a copy of the part file; a file system moved it
     await add_to_repository(distro, ca)
 
 

@@ -86,9 +86,17 @@ def find_cached(distro, pinned):
         if fetch_with is None:
             return None
         return CachedFile(content.commit, content.etag, content.size, None, ca, True, fetch_with)
-    storage = ca.artifact.file.storage
-    file_path = storage.path(ca.artifact.file.name) if hasattr(storage, "path") else None
-    return CachedFile(content.commit, content.etag, content.size, file_path, ca, in_repository)
+    return CachedFile(
+        content.commit, content.etag, content.size, local_path(ca.artifact), ca, in_repository
+    )
+
+
+def local_path(artifact):
+    """The artifact's file on this host's file system; None in object storage (S3...)."""
+    try:
+        return artifact.file.storage.path(artifact.file.name)
+    except NotImplementedError:
+        return None
 
 
 class ArtifactSink:
