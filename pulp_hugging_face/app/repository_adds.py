@@ -3,18 +3,27 @@
 pulpcore's default dispatches one task (one new version) per pulled file; a snapshot of a
 thousand files would make a thousand versions. Here each content-app process collects what it
 stored for a short window and adds it in one task per repository.
+
+An add dispatched while no worker runs waits in the queue, and pulpcore workers that start
+later do not look at it until something wakes them (another dispatch, or their own clean-up
+every 100 to 1,000 heartbeats). So while an add this process dispatched is waiting and not
+unblocked, the process wakes the workers every few seconds.
 """
 
 import asyncio
 import logging
 
-from pulpcore.plugin.models import RepositoryContent
+from asgiref.sync import sync_to_async
+from django.db import connection
+
+from pulpcore.plugin.models import RepositoryContent, Task
 from pulpcore.plugin.tasking import aadd_and_remove, adispatch
 
 log = logging.getLogger(__name__)
 
 BATCH_WINDOW = 2.0
 BATCH_MAX = 500
+WAKE_INTERVAL = 5.0
 
 
 class RepositoryAdds:
@@ -25,6 +34,8 @@ class RepositoryAdds:
         self.max_items = max_items
         self._pending = {}  # repository pk -> (repository, set of content pks)
         self._timers = {}
+        self._queued = set()  # dispatched adds no worker has unblocked yet
+        self._waker = None
 
     async def add(self, repository, content_pk):
         _, pks = self._pending.setdefault(repository.pk, (repository, set()))
@@ -55,7 +66,7 @@ class RepositoryAdds:
             "remove_content_units": [],
         }
         try:
-            return await adispatch(
+            task = await adispatch(
                 aadd_and_remove, kwargs=body, exclusive_resources=[repository], immediate=True
             )
         except Exception:  # the files are stored; only the repository add failed
@@ -63,10 +74,32 @@ class RepositoryAdds:
                 "Could not add %d pulled files to repository %s", len(missing), repository
             )
             return None
+        if task.state == "waiting":
+            self._queued.add(task.pk)
+            if self._waker is None or self._waker.done():
+                self._waker = asyncio.ensure_future(self._wake_workers())
+        return task
+
+    async def _wake_workers(self):
+        """Wake the workers until no add of this process waits without being unblocked."""
+        while self._queued:
+            await asyncio.sleep(WAKE_INTERVAL)
+            queued = Task.objects.filter(
+                pk__in=self._queued, state="waiting", unblocked_at__isnull=True
+            ).values_list("pk", flat=True)
+            self._queued = {pk async for pk in queued}
+            if self._queued:
+                await sync_to_async(_wake_workers_now)()
 
     async def flush_all(self, app=None):
         for repository_pk in list(self._pending):
             await self.flush(repository_pk)
+
+
+def _wake_workers_now():
+    """pulpcore's own wake-up call: workers unblock waiting tasks when they hear it."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_notify('pulp_worker_wakeup', 'unblock')")
 
 
 pending = RepositoryAdds()

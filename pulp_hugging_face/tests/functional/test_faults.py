@@ -1,0 +1,135 @@
+"""Faults on the live stacks: a content app killed in the middle of a download, every worker
+down. What was promised holds: no wrong or half file is served or stored, nothing is lost."""
+
+import os
+import signal
+import subprocess
+import time
+
+import pytest
+import requests
+from hf_fake_hub import HubFile
+
+from pulp_hugging_face.pytest_plugin import unique
+
+from .test_two_hosts import on
+
+
+def children(pid):
+    found = subprocess.run(["pgrep", "-P", str(pid)], capture_output=True, text=True).stdout
+    return [int(child) for child in found.split()]
+
+
+def service_pid(stack, key):
+    return int((stack.state_dir / "run" / f"{key}.pid").read_text())
+
+
+def wait_until(check, timeout=60, what="the stack"):
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        try:
+            if check():
+                return
+        except requests.RequestException:
+            pass
+        time.sleep(0.3)
+    raise AssertionError(f"{what} did not recover in {timeout}s")
+
+
+def test_a_content_app_killed_mid_download_leaves_nothing_half_done(
+    pulp_api, pulp_stack, pulp_second_host, hf_distribution, fake_hub
+):
+    """SIGKILL every content-app process of a host while it leads a cold download: its client
+    sees a failed download, nothing is stored, and no lock of the dead leader (file or
+    PostgreSQL) keeps the next request from leading a new download."""
+    repo_id = f"org/{unique('killed')}"
+    data = os.urandom(24 * 1024 * 1024)
+    commit = fake_hub.add_repo(repo_id).commit({"big.bin": HubFile(data, lfs=True)})
+    url = on(
+        pulp_second_host,
+        f"{hf_distribution()['endpoint']}/{repo_id}/resolve/{commit}/big.bin",
+        pulp_stack,
+    )
+    master = service_pid(pulp_second_host, "content")
+    workers = children(master)
+    assert workers
+    fake_hub.cdn_rate = 8e6  # three seconds of download
+    try:
+        response = requests.get(url, stream=True, timeout=30)
+        received = response.raw.read(1 << 20)
+        assert received  # under way
+        for pid in workers:
+            os.kill(pid, signal.SIGKILL)
+        try:
+            received += response.raw.read()
+        except Exception:  # the connection died: what the client must see
+            pass
+        assert len(received) < len(data)
+    finally:
+        fake_hub.cdn_rate = None
+    assert pulp_api.list("content", repo_id=repo_id) == []
+    wait_until(lambda: set(children(master)) - set(workers), what="the content app")
+    wait_until(lambda: requests.head(url, timeout=10).status_code == 200, what="the content app")
+    fake_hub.reset_log()
+    assert requests.get(url, timeout=60).content == data
+    assert len(fake_hub.body_fetches("big.bin")) == 1
+    assert len(pulp_api.wait_for_units(1, repo_id=repo_id)) == 1
+
+
+@pytest.fixture
+def workers(pulp_stack, pulp_second_host):
+    """`stop()` every pulpcore-worker of both hosts, `start()` them (devstack run); started
+    again after the test in any case."""
+    stacks = [pulp_stack["stack"], pulp_second_host]
+
+    class Workers:
+        def stop(self):
+            for stack in stacks:
+                for pid_file in (stack.state_dir / "run").glob("worker*.pid"):
+                    pid = int(pid_file.read_text())
+                    try:
+                        os.killpg(pid, signal.SIGTERM)
+                    except ProcessLookupError:
+                        continue
+                    wait_until(lambda: not _alive(pid), timeout=30, what="a stopping worker")
+
+        def start(self):
+            for stack in stacks:
+                stack.devstack("run")
+
+    yield Workers()
+    Workers().start()
+
+
+def _alive(pid):
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    return not open(f"/proc/{pid}/stat").read().split()[2] == "Z"
+
+
+def test_pull_through_serves_with_the_workers_down_and_adds_once_they_are_back(
+    pulp_api, hf_distribution, fake_hub, repo, workers
+):
+    made = hf_distribution()
+    workers.stop()
+    commit = repo.refs["main"]
+    url = f"{made['endpoint']}/{repo.repo_id}/resolve/{commit}/weights.bin"
+    assert requests.get(url, timeout=30).content == repo.commits[commit]["weights.bin"].data
+    assert len(pulp_api.wait_for_units(1, repo_id=repo.repo_id)) == 1  # stored by the content app
+    time.sleep(2)
+    repository = pulp_api.get(made["repository"]["pulp_href"])
+    assert repository["latest_version_href"].endswith("/versions/0/")  # no worker to add it
+    workers.start()
+    print(
+        "TASKS",
+        [
+            (t["name"], t["state"], t["pulp_created"])
+            for t in pulp_api.get("/pulp/api/v3/tasks/", limit=5)["results"]
+        ],
+    )
+    print("REPO", pulp_api.get(made["repository"]["pulp_href"]))
+    # Within seconds, not at the workers' next clean-up (100 to 1,000 heartbeats away).
+    _, version = pulp_api.wait_for_content(made["repository"]["pulp_href"], 1, timeout=30)
+    assert version["number"] >= 1
