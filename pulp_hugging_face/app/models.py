@@ -1,6 +1,9 @@
 """Pulp models for Hugging Face Hub content, remotes, repositories and distributions."""
 
+from datetime import timedelta
+
 from django.db import models
+from django.utils import timezone
 
 from yarl import URL
 
@@ -121,15 +124,17 @@ class HuggingFaceRemote(Remote, AutoAddObjPermsMixin):
         return self.url.rstrip("/")
 
     def save(self, *args, **kwargs):
-        """Another upstream (URL, token or headers) forgets what the old one answered."""
-        if not self._state.adding:
-            old = HuggingFaceRemote.objects.filter(pk=self.pk).first()
-            if old and (old.hub_url, old.hf_token, old.headers) != (
-                self.hub_url,
-                self.hf_token,
-                self.headers,
-            ):
-                HuggingFaceMetadata.objects.filter(remote=self).delete()
+        """Another token forgets what the old one was answered; another URL or headers make
+        every remembered branch and listing stale (asked again; kept as the fallback while the
+        new upstream cannot be reached). Commit-addressed answers stay true."""
+        old = None if self._state.adding else HuggingFaceRemote.objects.filter(pk=self.pk).first()
+        if old is not None:
+            remembered = HuggingFaceMetadata.objects.filter(remote=self)
+            if old.hf_token != self.hf_token:
+                remembered.delete()
+            elif (old.hub_url, old.headers) != (self.hub_url, self.headers):
+                long_ago = timezone.now() - timedelta(seconds=self.metadata_ttl + 1)
+                remembered.filter(immutable=False).update(fetched_at=long_ago)
         super().save(*args, **kwargs)
 
     def auth_headers(self, url):
