@@ -44,6 +44,8 @@ from .serializers import (
 )
 
 ENDPOINT_NAME = "hugging-face"
+# pulpcore's `orphaned_for` overflows (a 500) past the earliest date: a century is plenty.
+MAX_ORPHANED_MINUTES = 100 * 366 * 24 * 60
 
 
 class RepoCommitFilter(ContentFilter):
@@ -51,6 +53,10 @@ class RepoCommitFilter(ContentFilter):
 
     repo_type = ChoiceFilter(choices=[(t, t) for t in hub.REPO_TYPES])
     commit = CharFilter()
+    orphaned_for = type(ContentFilter.base_filters["orphaned_for"])(
+        max_value=MAX_ORPHANED_MINUTES,
+        help_text="Minutes content has been orphaned for (-1: ORPHAN_PROTECTION_TIME).",
+    )
 
 
 class HuggingFaceContentFilter(RepoCommitFilter):
