@@ -22,6 +22,8 @@ functional tests side by side (defaults in brackets):
   PULP_TEST_S3_PORT [24858]       the moto S3 server; the S3 stack: PULP_TEST_S3_API_PORT
                                   [24857], PULP_TEST_S3_CONTENT_PORT [24856],
                                   PULP_TEST_S3_STATE_DIR [<state dir>-s3], db <prefix>_functest_s3
+  PULP_TEST_PG_API_PORT [24867], PULP_TEST_PG_CONTENT_PORT [24866], PULP_TEST_PG_STATE_DIR
+                                  [<state dir>-pg]: a stack on a private PostgreSQL cluster
   PULP_TEST_KEEP=1                leave the stacks running after the session (faster re-runs)
 """
 
@@ -166,6 +168,22 @@ def second_host_stack():
             "PULP_EXTRA_SETTINGS": shared,
         },
         own_database=False,
+    )
+
+
+def private_pg_stack():
+    """A stack on a PostgreSQL cluster of its own (devstack starts one in its state folder when
+    the configured server does not answer; nothing listens on port 1), so a test may restart
+    that server under it without touching the other stacks' server."""
+    main = main_stack()
+    prefix = os.environ.get("PULP_TEST_DB_PREFIX") or "pulp_hf"
+    state = os.environ.get("PULP_TEST_PG_STATE_DIR") or f"{main.state_dir}-pg"
+    return LiveStack(
+        api_port=int(os.environ.get("PULP_TEST_PG_API_PORT") or "24867"),
+        content_port=int(os.environ.get("PULP_TEST_PG_CONTENT_PORT") or "24866"),
+        db_name=f"{prefix}_functest_pg",
+        state_dir=_state_dir(state),
+        settings={"PULP_WORKERS": "1", "PULP_DB_PORT": "1"},
     )
 
 
@@ -380,6 +398,13 @@ def pulp_domains_stack():
 def pulp_second_host(pulp_stack):
     """A second host of the main stack (see `second_host_stack()`), for the session."""
     with running(second_host_stack(), "second host of the test stack") as stack:
+        yield stack
+
+
+@pytest.fixture(scope="session")
+def pulp_private_pg_stack():
+    """A stack on its own PostgreSQL cluster (see `private_pg_stack()`), for the session."""
+    with running(private_pg_stack(), "private-PostgreSQL test stack") as stack:
         yield stack
 
 
