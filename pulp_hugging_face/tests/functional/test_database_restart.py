@@ -14,6 +14,8 @@ from hf_fake_hub import HubFile
 
 from pulp_hugging_face.pytest_plugin import PulpApi, unique
 
+from .test_faults import wait_until
+
 PRIVATE_PG_PORT = 54329  # scripts/devstack.py
 
 
@@ -41,7 +43,7 @@ def test_the_content_app_resumes_after_postgresql_restarts(pulp_private_pg_stack
                 query = "SELECT count(*) FROM pg_stat_activity WHERE query LIKE 'LISTEN pulp_hug%'"
                 return conn.execute(query).fetchone()[0]
 
-        wait_for(lambda: listeners() == 2, "both content-app processes listening")
+        wait_until(lambda: listeners() == 2, 30, "the change listeners", ignore=(psycopg.Error,))
         results, stop = [], threading.Event()
 
         def client():
@@ -78,7 +80,7 @@ def test_the_content_app_resumes_after_postgresql_restarts(pulp_private_pg_stack
         assert any(ok for when, _, ok in results if when < restarted)
         after = [(status, ok) for when, status, ok in results if when > back + 5]
         assert after and all(ok for _, ok in after), after[:5]
-        wait_for(lambda: listeners() == 2, "the change listeners back", timeout=20)
+        wait_until(lambda: listeners() == 2, 20, "the change listeners", ignore=(psycopg.Error,))
 
         # pulpcore workers exit when they lose the database (their supervisor restarts them).
         stack.devstack("run")
@@ -90,15 +92,3 @@ def test_the_content_app_resumes_after_postgresql_restarts(pulp_private_pg_stack
         assert requests.get(moved, timeout=30).content == data
     finally:
         api.cleanup()
-
-
-def wait_for(check, what, timeout=30):
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        try:
-            if check():
-                return
-        except psycopg.Error:
-            pass
-        time.sleep(0.3)
-    raise AssertionError(f"{what}: not within {timeout}s")

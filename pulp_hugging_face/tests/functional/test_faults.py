@@ -24,13 +24,14 @@ def service_pid(stack, key):
     return int((stack.state_dir / "run" / f"{key}.pid").read_text())
 
 
-def wait_until(check, timeout=60, what="the stack"):
+def wait_until(check, timeout=60, what="the stack", ignore=(requests.RequestException,)):
+    """Wait until `check()` is true; `ignore`d errors count as not yet."""
     deadline = time.time() + timeout
     while time.time() < deadline:
         try:
             if check():
                 return
-        except requests.RequestException:
+        except ignore:
             pass
         time.sleep(0.3)
     raise AssertionError(f"{what} did not recover in {timeout}s")
