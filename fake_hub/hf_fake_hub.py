@@ -41,6 +41,7 @@ class HubFile:
     lfs: bool = False
     xet: bool = False
     served: bytes | None = None  # what a broken upstream sends instead of `data`
+    endless: bool = False  # a hostile upstream: the body never ends (chunked, no length)
 
     @property
     def body(self):
@@ -91,6 +92,7 @@ class FakeHub:
         self.fail_with = None  # e.g. 503 to simulate an outage
         self.delay = 0  # seconds to stall every Hub answer (a hanging upstream)
         self.cdn_rate = None  # bytes per second the CDN sends at (None: as fast as it can)
+        self.redirect_loop = None  # "hub" or "cdn": every answer redirects to itself
         self._loop = None
         self._runners = []
 
@@ -209,6 +211,8 @@ class FakeHub:
             await asyncio.sleep(self.delay)
         if self.fail_with:
             return self.error(self.fail_with, None, "Service unavailable")
+        if self.redirect_loop == "hub":
+            return web.Response(status=302, headers={"Location": str(request.rel_url)})
         response = await self._answer_hub(request, raw)
         record["status"] = response.status
         return response
@@ -223,9 +227,9 @@ class FakeHub:
         repo_id, rest = self._split_repo(segments, lambda s: s == "resolve")
         if repo_id is None or len(rest) < 3:
             return self.error(404, None, "Not found")
-        return self.resolve(request, repo_type, repo_id, rest[1], "/".join(rest[2:]))
+        return await self.resolve(request, repo_type, repo_id, rest[1], "/".join(rest[2:]))
 
-    def resolve(self, request, repo_type, repo_id, revision, filename):
+    async def resolve(self, request, repo_type, repo_id, revision, filename):
         repo, denied = self._access(request, repo_type, repo_id)
         if denied:
             return denied
@@ -261,6 +265,8 @@ class FakeHub:
         if request.method == "HEAD":
             headers["Content-Length"] = str(len(entry.data))
             return web.Response(status=200, headers=headers)
+        if entry.endless:
+            return await self._endless(request, headers)
         return self._body(request, entry.body, headers)
 
     @staticmethod
@@ -296,16 +302,33 @@ class FakeHub:
                 "file": None,
             }
         )
+        if self.redirect_loop == "cdn":
+            return web.Response(status=307, headers={"Location": str(request.rel_url)})
         for repo in self.repos.values():
             for tree in repo.commits.values():
                 for path, entry in tree.items():
                     if entry.lfs and entry.etag == sha:
                         self.cdn_requests[-1]["file"] = path.rsplit("/", 1)[-1]
                         headers = {"ETag": f'"cdn-{sha[:16]}"', "Accept-Ranges": "bytes"}
+                        if entry.endless and request.method == "GET":
+                            return await self._endless(request, headers)
                         if self.cdn_rate and "Range" not in request.headers:
                             return await self._throttled(request, entry.body, headers)
                         return self._body(request, entry.body, headers)
         return web.Response(status=403, text="AccessDenied")
+
+    @staticmethod
+    async def _endless(request, headers):
+        """A body that never ends, until the client hangs up."""
+        response = web.StreamResponse(headers=headers)
+        response.enable_chunked_encoding()
+        await response.prepare(request)
+        block = b"\0" * (1 << 16)
+        try:
+            while True:
+                await response.write(block)
+        except (ConnectionError, RuntimeError):
+            return response
 
     async def _throttled(self, request, data, headers):
         """Send `data` at about `cdn_rate` bytes per second, like a real network link."""

@@ -100,9 +100,13 @@ class LiveStack:
             capture_output=True,
         )
 
+    def setting(self, name):
+        """One of the stack's settings as devstack.py wrote them."""
+        return runpy.run_path(str(self.state_dir / "settings.py"))[name]
+
     def database(self):
         """The stack's DATABASES["default"] as devstack.py wrote it (NAME, HOST, PORT, USER...)."""
-        return runpy.run_path(str(self.state_dir / "settings.py"))["DATABASES"]["default"]
+        return self.setting("DATABASES")["default"]
 
     def pids(self):
         return [int(p.read_text()) for p in (self.state_dir / "run").glob("*.pid")]

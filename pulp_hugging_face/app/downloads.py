@@ -19,6 +19,7 @@ from . import peers, upstream
 from .inflight import InflightLock
 from .repository_adds import add_to_repository
 from .responses import abort, file_headers, stored_file_response
+from .room import StorageFull, ensure_room
 from .storage import (
     ArtifactSink,
     IntegrityMismatch,
@@ -86,9 +87,11 @@ async def _download(request, distro, remote, path, info, lock, peer=None):
     chunk is held back until size and ETag are verified, so a client never receives a
     complete wrong file. If the client goes away a stored download still completes.
     """
+    loop = asyncio.get_running_loop()
+    if lock:
+        await loop.run_in_executor(None, ensure_room, lock.directory, info.size)
     part = lock.new_part_path() if lock else None
     sink = ArtifactSink(info.etag, info.size, part, keep=bool(lock))
-    loop = asyncio.get_running_loop()
     response = web.StreamResponse(
         headers=file_headers(info.commit, info.etag, info.size, path.path_in_repo)
     )
@@ -126,7 +129,7 @@ async def _download(request, distro, remote, path, info, lock, peer=None):
         await loop.run_in_executor(None, sink.finish)
         if held is not None:
             await send(held)
-    except (upstream.UpstreamError, IntegrityMismatch) as exc:
+    except (upstream.UpstreamError, IntegrityMismatch, StorageFull) as exc:
         sink.discard()
         if not response.prepared:
             raise
@@ -159,7 +162,7 @@ async def _store(distro, remote, path, info, sink):
     try:
         await asyncio.get_running_loop().run_in_executor(None, sink.complete_digests)
         ca = await sync_to_async(save_pulled_file)(remote, path, info, sink)
-    except StoredUnderOtherEtag as exc:  # the client got its upstream's verified bytes
+    except (StoredUnderOtherEtag, StorageFull) as exc:  # the client got verified bytes
         sink.discard()
         log.warning("Not stored: %s", exc)
         return

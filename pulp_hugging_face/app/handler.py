@@ -22,6 +22,7 @@ from . import cache, downloads, metadata, pinned, upstream
 from .models import HuggingFaceDistribution
 from .repository_adds import add_to_repository
 from .responses import file_headers, head_response, hub_error, stored_file_response
+from .room import StorageFull
 from .storage import find_cached, served_version
 
 PREFIX = settings.CONTENT_PATH_PREFIX + ("{pulp_domain}/" if settings.DOMAIN_ENABLED else "")
@@ -57,7 +58,7 @@ class HuggingFaceHandler(Handler):
             if isinstance(hub_path, hub.ResolvePath):
                 return await self.serve_file(request, distro, remote, hub_path)
             return await self.serve_api(request, distro, remote, hub_path, endpoint)
-        except upstream.UpstreamError as exc:
+        except (upstream.UpstreamError, StorageFull) as exc:
             return hub_error(exc.status, exc.message, exc.headers)
 
     def _load_distribution(self, path):

@@ -14,6 +14,7 @@ from pulpcore.plugin.util import get_domain_pk
 from pulp_hugging_face import hub
 
 from .models import HuggingFaceContent
+from .room import full_disk_as_error
 
 
 class IntegrityMismatch(Exception):
@@ -116,17 +117,19 @@ class ArtifactSink:
         if len(etag) == 40 and expected_size is not None:
             self._git_sha1 = hashlib.sha1(f"blob {expected_size}\0".encode())
         self._file = None  # keep=False: verify only, store nothing
-        if keep and path:
-            self._file = open(path, "xb")
-        elif keep:
-            self._file = tempfile.NamedTemporaryFile(
-                dir=settings.WORKING_DIRECTORY, prefix="hf-", delete=False
-            )
+        with full_disk_as_error():
+            if keep and path:
+                self._file = open(path, "xb")
+            elif keep:
+                self._file = tempfile.NamedTemporaryFile(
+                    dir=settings.WORKING_DIRECTORY, prefix="hf-", delete=False
+                )
         self.path = self._file.name if self._file else None
 
     def write(self, chunk):
         if self._file:
-            self._file.write(chunk)
+            with full_disk_as_error():
+                self._file.write(chunk)
         self.size += len(chunk)
         for digest in self._digests.values():
             digest.update(chunk)
@@ -136,7 +139,8 @@ class ArtifactSink:
     def finish(self):
         """Close the file and check it against what upstream announced."""
         if self._file:
-            self._file.close()
+            with full_disk_as_error():
+                self._file.close()
         if self.expected_size is not None and self.size != self.expected_size:
             raise IntegrityMismatch(f"expected {self.expected_size} bytes, got {self.size}")
         if hub.is_lfs_etag(self.etag) and self.etag != self._digests["sha256"].hexdigest():
@@ -161,7 +165,10 @@ class ArtifactSink:
     def discard(self):
         if self._file is None:
             return
-        self._file.close()
+        try:
+            self._file.close()  # a full disk refuses what is still buffered: dropped anyway
+        except OSError:
+            pass
         try:
             os.unlink(self.path)
         except FileNotFoundError:
@@ -203,7 +210,7 @@ def save_pulled_file(remote, pinned, info, sink):
             f"{pinned.artifact_path()} is stored with ETag {existing.etag}, but this remote's "
             f"upstream names it {info.etag}"
         )
-    with transaction.atomic():
+    with transaction.atomic(), full_disk_as_error():
         artifact = _save_artifact(sink)
         content = HuggingFaceContent(etag=info.etag, size=sink.size, **fields)
         try:

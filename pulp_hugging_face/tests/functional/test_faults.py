@@ -1,14 +1,20 @@
 """Faults on the live stacks: a content app killed in the middle of a download, every worker
-down. What was promised holds: no wrong or half file is served or stored, nothing is lost."""
+down, a full disk. What was promised holds: no wrong or half file is served or stored, nothing
+is lost."""
 
+import errno
 import os
 import signal
 import subprocess
 import time
+from contextlib import contextmanager
+from pathlib import Path
 
 import pytest
 import requests
 from hf_fake_hub import HubFile
+from huggingface_hub import hf_hub_download
+from huggingface_hub.errors import HfHubHTTPError
 
 from pulp_hugging_face.pytest_plugin import unique
 
@@ -134,3 +140,78 @@ def test_pull_through_serves_with_the_workers_down_and_adds_once_they_are_back(
     # Within seconds, not at the workers' next clean-up (100 to 1,000 heartbeats away).
     _, version = pulp_api.wait_for_content(made["repository"]["pulp_href"], 1, timeout=30)
     assert version["number"] >= 1
+
+
+@contextmanager
+def small_disk(folder, size):
+    """A tmpfs of `size` mounted over `folder` (a full disk on demand), unmounted afterwards."""
+    folder.mkdir(parents=True, exist_ok=True)
+    mount = ["mount", "-t", "tmpfs", "-o", f"size={size}", "tmpfs", str(folder)]
+    mounted = subprocess.run(mount, capture_output=True, text=True)
+    if mounted.returncode:
+        pytest.skip(f"no tmpfs can be mounted here: {mounted.stderr.strip()}")
+    try:
+        yield folder
+    finally:
+        subprocess.run(["umount", "-l", str(folder)], check=True)
+
+
+def fill(folder):
+    """Take every byte left on the file system of `folder`."""
+    with open(folder / "filler", "wb", buffering=0) as filler:
+        try:
+            while True:
+                filler.write(b"\0" * (1 << 16))
+        except OSError as exc:
+            assert exc.errno == errno.ENOSPC, exc
+
+
+def test_a_full_disk_gives_a_clear_507_and_stored_files_keep_serving(
+    pulp_api, pulp_stack, hf_distribution, fake_hub, tmp_path
+):
+    """With 2 MiB left where downloads are written: a larger file is refused before a byte is
+    sent, with a message the client shows; a disk filling up under a download fails that
+    download and keeps nothing of it; stored files are served all along."""
+    repo_id = f"org/{unique('full')}"
+    files = {
+        "stored.bin": HubFile(os.urandom(300_000), lfs=True),
+        "big.bin": HubFile(os.urandom(3 << 20), lfs=True),
+        "mid.bin": HubFile(os.urandom(1536 << 10), lfs=True),
+    }
+    commit = fake_hub.add_repo(repo_id).commit(files)
+    endpoint = hf_distribution()["endpoint"]
+
+    def url(name):
+        return f"{endpoint}/{repo_id}/resolve/{commit}/{name}"
+
+    def download(name):
+        path = hf_hub_download(
+            repo_id, name, revision=commit, endpoint=endpoint, cache_dir=tmp_path / name
+        )
+        return Path(path).read_bytes()
+
+    assert download("stored.bin") == files["stored.bin"].data
+    pulp_api.wait_for_units(1, repo_id=repo_id)
+    parts = Path(pulp_stack["stack"].setting("WORKING_DIRECTORY")) / "hf-inflight"
+    with small_disk(parts, "2m"):
+        with pytest.raises(HfHubHTTPError) as refused:
+            download("big.bin")
+        assert refused.value.response.status_code == 507
+        assert "no room to store this file" in str(refused.value)
+        assert requests.get(url("stored.bin"), timeout=30).content == files["stored.bin"].data
+
+        fake_hub.cdn_rate = 1e6  # the disk fills up while the download is on its way
+        try:
+            response = requests.get(url("mid.bin"), stream=True, timeout=30)
+            assert response.status_code == 200
+            fill(parts)
+            with pytest.raises(requests.exceptions.ChunkedEncodingError):
+                response.content
+        finally:
+            fake_hub.cdn_rate = None
+        assert not list(parts.glob("*.part"))
+        assert download("stored.bin") == files["stored.bin"].data
+    assert [c["path_in_repo"] for c in pulp_api.list("content", repo_id=repo_id)] == ["stored.bin"]
+    for name in ("mid.bin", "big.bin"):  # room again: stored as usual
+        assert download(name) == files[name].data
+    pulp_api.wait_for_units(3, repo_id=repo_id)

@@ -1,6 +1,7 @@
 """Raw HTTP against a distribution: headers, ranges, bad input."""
 
 import os
+import time
 
 import pytest
 import requests
@@ -139,6 +140,42 @@ def test_hostile_upstream_bytes_are_never_stored(pulp_api, hf_distribution, fake
     entry.served = None  # upstream repaired
     assert requests.get(url, timeout=30).content == good
     assert len(pulp_api.wait_for_units(1, repo_id=repo_id)) == 1
+
+
+@pytest.mark.parametrize("lfs", [True, False], ids=["lfs-from-the-cdn", "regular-file"])
+def test_an_endless_upstream_body_is_cut_off(pulp_api, hf_distribution, fake_hub, lfs):
+    """An upstream that never stops sending is cut off at the announced size: a failed
+    download for the client, in seconds, and nothing stored."""
+    repo_id = f"org/{unique('endless')}"
+    entry = HubFile(os.urandom(100_000), lfs=lfs, endless=True)
+    commit = fake_hub.add_repo(repo_id).commit({"w.bin": entry})
+    url = f"{hf_distribution()['endpoint']}/{repo_id}/resolve/{commit}/w.bin"
+    started = time.monotonic()
+    with pytest.raises(requests.exceptions.ChunkedEncodingError):
+        requests.get(url, timeout=30)
+    assert time.monotonic() - started < 10
+    assert pulp_api.list("content", repo_id=repo_id) == []
+    entry.endless = False
+    assert requests.get(url, timeout=30).content == entry.data
+
+
+@pytest.mark.parametrize("where", ["hub", "cdn"])
+def test_a_redirect_loop_is_cut_off_with_a_clear_error(pulp_api, hf_distribution, fake_hub, where):
+    repo_id = f"org/{unique('loop')}"
+    data = os.urandom(1000)
+    commit = fake_hub.add_repo(repo_id).commit({"w.bin": HubFile(data, lfs=True)})
+    url = f"{hf_distribution()['endpoint']}/{repo_id}/resolve/{commit}/w.bin"
+    fake_hub.reset_log()
+    fake_hub.redirect_loop = where
+    try:
+        response = requests.get(url, timeout=30)
+    finally:
+        fake_hub.redirect_loop = None
+    assert response.status_code == 502
+    assert "Too many redirects" in response.headers["X-Error-Message"]
+    assert len(fake_hub.requests) + len(fake_hub.cdn_requests) < 30
+    assert pulp_api.list("content", repo_id=repo_id) == []
+    assert requests.get(url, timeout=30).content == data
 
 
 def test_streamed_policy_serves_without_storing(pulp_api, hf_distribution, lfs_repo, fake_hub):

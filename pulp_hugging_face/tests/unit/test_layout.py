@@ -22,6 +22,7 @@ ORDER = [
     "repository_adds",
     "responses",
     "storage",
+    "room",
     "upstream",
     "cache",
     "models",
