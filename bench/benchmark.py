@@ -11,28 +11,43 @@ Starts (or reuses) the test stack of the functional tests and a fake Hub, then m
 - 64 concurrent clients (GET + HEAD of cached files): 0 errors
 - immediate sync of the 1,000-file repo vs snapshot_download of it from the fake Hub: <= 1.5x,
   and the sync task's peak memory for 1,000 files vs 100 files: <= 1.3x (flat)
+- HEAD on a cached file once ~100,000 more stored files are in the database (bulk-inserted by
+  bench/bulk_content.py, removed afterwards) vs at ~1,000: p50 <= 1.2x
+- wrk, 64 keep-alive clients for 10 s on warm files, the content app restarted with 1 and then
+  2 processes: on a small json file, 2 processes >= 1.6x the requests/s of 1; on a 4 MiB LFS
+  file (bound by copying bytes over loopback, as nginx is), 2 processes >= 0.62x nginx serving
+  the same bytes (the other ratios informational); 0 errors; and the content app's resident
+  memory (master and workers) grows < 100 MiB under that load
+- warm snapshot_download of 10,000 files (--many-files) through Pulp vs against the fake Hub
+  direct: <= 2x (the cold pass's time is reported too)
 
-nginx is optional (Debian: `apt-get install nginx-light`); without it that ratio is skipped.
-Downloads use curl, so the client is not the bottleneck. Results are printed as a table.
+nginx is optional (Debian: `apt-get install nginx-light`); without it those ratios are skipped,
+and so is wrk's part without wrk. Downloads use curl, so the client is not the bottleneck.
+Results are printed as a table; the exit status is 1 when a target is missed.
 """
 
 import argparse
 import concurrent.futures
 import http.client
 import os
+import re
+import resource
 import shutil
+import signal
+import socket
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
 import uuid
+from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit
 
 from hf_fake_hub import FakeHub, HubFile
 
-from pulp_hugging_face.pytest_plugin import PulpApi, main_stack
+from pulp_hugging_face.pytest_plugin import PulpApi, main_stack, upstream_calls
 
 RESULTS = []
 
@@ -60,7 +75,7 @@ def start_nginx(directory):
     if not shutil.which("nginx"):
         return None, None
     conf_dir = Path(tempfile.mkdtemp(prefix="hf-bench-nginx-"))
-    port = 24899
+    port = free_port()
     (conf_dir / "nginx.conf").write_text(f"""user root;
 worker_processes 2;
 pid {conf_dir}/nginx.pid;
@@ -83,6 +98,21 @@ http {{
     return proc, f"http://127.0.0.1:{port}"
 
 
+def free_port():
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def stop_process(proc):
+    proc.terminate()
+    try:
+        proc.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
+
+
 def head_latencies(url, count=500):
     parts = urlsplit(url)
     conn = http.client.HTTPConnection(parts.hostname, parts.port)
@@ -102,6 +132,10 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--size-mib", type=int, default=1024, help="large file size (MiB)")
     parser.add_argument("--files", type=int, default=1000, help="files in the snapshot")
+    parser.add_argument("--many-files", type=int, default=10000, help="files in the large snapshot")
+    parser.add_argument(
+        "--bulk-files", type=int, default=100000, help="stored files added for the HEAD test"
+    )
     parser.add_argument(
         "--upstream-mbps", type=int, default=200, help="rate of the throttled upstream (MB/s)"
     )
@@ -217,6 +251,368 @@ def run(args, hub, endpoint, work, api, stack):
     small = f"{endpoint}/{snap_id}/resolve/main/shard/0001.json"
     errors = concurrent_clients(small, pulp_url, clients=64, seconds=10)
     report("errors with 64 concurrent clients", errors, "", "0", errors == 0)
+
+    # At scale: many stored files, one or two content-app processes, a large snapshot. Each
+    # starts once the pull-through adds above have landed (a new version empties what the
+    # content app remembers of the distribution).
+    wait_for_idle_tasks(api)
+    head_with_many_stored_files(stack, pulp_url, etag, args.bulk_files)
+    content_processes(hub, endpoint, work, stack, api)
+    many_files_snapshot(args.many_files, hub, endpoint, work, api)
+
+
+# -- HEAD with many stored files ------------------------------------------------------------------
+def head_with_many_stored_files(stack, url, sha256, extra):
+    """HEAD p50 on a cached file, then again with `extra` more stored files in the database."""
+    bulk_content(stack, "remove")  # what an interrupted run left
+    few = int(bulk_content(stack, "count"))
+    p50_few, p99_few = head_percentiles(url)
+    try:
+        started = time.perf_counter()
+        bulk_content(stack, "add", extra, sha256)
+        print(f"  bulk insert of {extra} stored files: {time.perf_counter() - started:.1f} s")
+        many = int(bulk_content(stack, "count"))
+        p50_many, p99_many = head_percentiles(url)
+    finally:
+        started = time.perf_counter()
+        removed = bulk_content(stack, "remove")
+        print(f"  removed {removed} bulk rows in {time.perf_counter() - started:.1f} s")
+    for count, p50, p99 in ((few, p50_few, p99_few), (many, p50_many, p99_many)):
+        report(
+            f"HEAD cached p50, {count:,} stored files", p50, f"ms (p99 {p99:.3g} ms)", "info", True
+        )
+    ratio = p50_many / p50_few
+    name = f"HEAD p50 at {many:,} / {few:,} stored files"
+    report(name, ratio, "x", "<= 1.2x", ratio <= 1.2)
+
+
+def head_percentiles(url, runs=3, count=1000):
+    """(p50, p99) in ms: the lowest of `runs` runs of `count` HEADs each, for less noise."""
+    samples = [sorted(head_latencies(url, count)) for _ in range(runs)]
+    p50 = min(statistics.median(s) for s in samples)
+    p99 = min(s[int(len(s) * 0.99)] for s in samples)
+    return p50 * 1000, p99 * 1000
+
+
+def bulk_content(stack, *args):
+    """Run bench/bulk_content.py with the stack's settings; its output."""
+    env = dict(
+        os.environ,
+        PULP_SETTINGS=str(stack.state_dir / "settings.py"),
+        DJANGO_SETTINGS_MODULE="pulpcore.app.settings",
+    )
+    script = Path(__file__).with_name("bulk_content.py")
+    result = subprocess.run(
+        [sys.executable, str(script), *map(str, args)], env=env, capture_output=True, text=True
+    )
+    if result.returncode:
+        raise SystemExit(f"bulk_content.py {' '.join(map(str, args))} failed:\n{result.stderr}")
+    return result.stdout.strip()
+
+
+# -- one content-app process vs two, under wrk ----------------------------------------------------
+WRK_CLIENTS = 64
+WRK_SECONDS = 10
+
+
+def content_processes(hub, endpoint, work, stack, api):
+    """Requests/s of 64 keep-alive clients with the content app on 1 and on 2 processes."""
+    if not shutil.which("wrk"):
+        print("  wrk is not installed: skipping the content-process measurements", flush=True)
+        return
+    urls = warm_files(hub, endpoint, work / "wrk", api)
+    nginx, nginx_url = start_nginx(work / "wrk")
+    reference = {}
+    if nginx:
+        try:
+            reference = {name: wrk(f"{nginx_url}/{name}")["rate"] for name in urls}
+        finally:
+            stop_process(nginx)
+    rates, errors, growth = {}, 0, 0
+    try:
+        for processes in (1, 2):
+            restart_content(stack, processes)
+            before = content_rss_kib(stack)
+            for name, url in urls.items():
+                check_ok(url)
+                wrk(url, seconds=2)  # each process remembers the file and its distribution
+                cpu = CpuMeter(content_pids(stack))
+                result = wrk(url)
+                print(f"  {WRK_FILES[name].label}, {processes} process(es): {cpu}", flush=True)
+                rates[name, processes] = result["rate"]
+                errors += result["errors"]
+            growth = max(growth, (content_rss_kib(stack) - before) / 1024)
+    finally:
+        usual = int(os.environ.get("PULP_CONTENT_WORKERS") or 2)  # devstack.py's default
+        if content_processes_running(stack) != usual:
+            restart_content(stack, usual)
+    report_processes(rates, reference, errors, growth)
+
+
+@dataclass(frozen=True)
+class WrkFile:
+    label: str
+    hub_file: HubFile
+    min_scaling: float | None  # requests/s on 2 processes / on 1
+    min_vs_nginx: float | None  # requests/s on 2 processes / nginx's
+
+
+# The small file is bound by the content app's CPU per request: there a second process must
+# scale. The 4 MiB file is bound by the kernel copying bytes over loopback (sendfile, and wrk
+# reading them), which nginx pays as well: one process already gets most of nginx's rate, so
+# a second cannot add 60% and is held to nginx's rate instead.
+WRK_FILES = {
+    "config.json": WrkFile(
+        "warm small json file", HubFile(b'{"architectures": ["BenchModel"]}\n'), 1.6, None
+    ),
+    "model-4m.bin": WrkFile(
+        "warm 4 MiB LFS file", HubFile(os.urandom(4 * 1024 * 1024), lfs=True), None, 0.62
+    ),
+}
+
+
+def report_processes(rates, reference, errors, growth):
+    for name, wrk_file in WRK_FILES.items():
+        one, two = rates[name, 1], rates[name, 2]
+        print(f"  {wrk_file.label}: {one:.0f} req/s on 1 process, {two:.0f} on 2", flush=True)
+        report_floor(
+            f"{WRK_CLIENTS} clients, 2 content processes / 1, {wrk_file.label}",
+            two / one,
+            f"x ({two:.0f} / {one:.0f} req/s)",
+            wrk_file.min_scaling,
+        )
+        if name in reference:
+            for processes in (1, 2):
+                report_floor(
+                    f"{WRK_CLIENTS} clients, {processes} content process(es) / nginx, "
+                    + wrk_file.label,
+                    rates[name, processes] / reference[name],
+                    f"x (nginx {reference[name]:.0f} req/s)",
+                    wrk_file.min_vs_nginx if processes == 2 else None,
+                )
+    report(
+        f"errors, wrk with {WRK_CLIENTS} clients on the content app", errors, "", "0", not errors
+    )
+    report(
+        f"content-app memory growth under {WRK_CLIENTS} clients",
+        growth,
+        "MiB",
+        "< 100 MiB",
+        growth < 100,
+    )
+
+
+def report_floor(name, value, unit, floor):
+    """A result held to `floor` (>=), or informational when there is none."""
+    if floor is None:
+        report(name, value, unit, "info", True)
+    else:
+        report(name, value, unit, f">= {floor}x", value >= floor)
+
+
+def warm_files(hub, endpoint, folder, api):
+    """The URLs of WRK_FILES, stored in Pulp (and written to `folder` for nginx)."""
+    folder.mkdir()
+    repo_id = f"bench/wrk-{uuid.uuid4().hex[:8]}"
+    commit = hub.add_repo(repo_id).commit({n: f.hub_file for n, f in WRK_FILES.items()})
+    urls = {}
+    for name, wrk_file in WRK_FILES.items():
+        (folder / name).write_bytes(wrk_file.hub_file.data)
+        urls[name] = f"{endpoint}/{repo_id}/resolve/{commit}/{name}"
+        curl_seconds(urls[name])  # cold: pull-through stores it
+    wait_for_idle_tasks(api)
+    for url in urls.values():
+        wait_until_served_warm(hub, url)
+    return urls
+
+
+def wait_until_served_warm(hub, url, timeout=60):
+    """Wait until a GET of `url` makes no upstream call (the download is stored)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        hub.reset_log()
+        curl_seconds(url)
+        if not upstream_calls(hub):
+            return
+        time.sleep(0.5)
+    raise SystemExit(f"{url} is still fetched upstream after {timeout} s")
+
+
+def check_ok(url):
+    """Fail unless a GET of `url` answers 200 (wrk counts a 3xx as a success)."""
+    result = subprocess.run(
+        ["curl", "-s", "-o", "/dev/null", "-w", "%{http_code}", url],
+        capture_output=True,
+        text=True,
+    )
+    if result.stdout != "200":
+        raise SystemExit(f"GET {url} answered {result.stdout}, not 200")
+
+
+def wrk(url, seconds=WRK_SECONDS):
+    """{"rate": requests/s, "errors": non-2xx/3xx answers + socket errors} of one wrk run.
+
+    Its timeout is huggingface_hub's default download timeout (10 s): a slower answer counts as
+    an error. wrk prints its error lines only when there are errors.
+    """
+    result = subprocess.run(
+        ["wrk", "-t", "2", "-c", str(WRK_CLIENTS), "-d", f"{seconds}s", "--timeout", "10s", url],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    out = result.stdout
+    rate = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
+    errors = sum(int(n) for n in re.findall(r"Non-2xx or 3xx responses: (\d+)", out))
+    socket_errors = re.search(
+        r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", out
+    )
+    if socket_errors:
+        errors += sum(int(n) for n in socket_errors.groups())
+    if errors:
+        print(f"  wrk {url}: {errors} errors\n{out}", flush=True)
+    return {"rate": rate, "errors": errors}
+
+
+def restart_content(stack, processes):
+    """Stop only the content app (its master and workers) and start it with `processes`."""
+    pid_file = stack.state_dir / "run" / "content.pid"
+    try:
+        pid = int(pid_file.read_text())
+        os.kill(pid, signal.SIGTERM)
+    except (FileNotFoundError, ValueError, ProcessLookupError):
+        pid = None
+    deadline = time.monotonic() + 60
+    while pid and (process_alive(pid) or children_of(pid)):
+        if time.monotonic() > deadline:
+            raise SystemExit(f"the content app (pid {pid}) did not stop in 60 s")
+        time.sleep(0.1)
+    # devstack.py `run` starts only the services whose pid file names no live process.
+    stack.devstack("run", PULP_CONTENT_WORKERS=str(processes))
+    wait_for_workers(stack, processes)
+
+
+def wait_for_workers(stack, processes, timeout=60):
+    deadline = time.monotonic() + timeout
+    while content_processes_running(stack) < processes:
+        if time.monotonic() > deadline:
+            raise SystemExit(f"the content app did not start {processes} processes")
+        time.sleep(0.1)
+
+
+def content_processes_running(stack):
+    """How many worker processes the content app's master runs (0 when it is not running)."""
+    try:
+        master = int((stack.state_dir / "run" / "content.pid").read_text())
+    except (FileNotFoundError, ValueError):
+        return 0
+    return len(children_of(master)) if process_alive(master) else 0
+
+
+def process_alive(pid):
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    return proc_status(pid).get("State", "").split()[:1] != ["Z"]
+
+
+def proc_status(pid):
+    """The fields of /proc/<pid>/status ({} once the process is gone)."""
+    try:
+        text = Path(f"/proc/{pid}/status").read_text()
+    except OSError:
+        return {}
+    return dict(line.split(":", 1) for line in text.splitlines() if ":" in line)
+
+
+def all_processes():
+    """{pid: status fields} of every process."""
+    statuses = {int(p.name): proc_status(p.name) for p in Path("/proc").glob("[0-9]*")}
+    return {pid: fields for pid, fields in statuses.items() if fields}
+
+
+def children_of(pid):
+    return [p for p, f in all_processes().items() if int(f.get("PPid", "0")) == pid]
+
+
+def content_pids(stack):
+    """The content app's master and its worker processes."""
+    master = int((stack.state_dir / "run" / "content.pid").read_text())
+    return [master, *children_of(master)]
+
+
+def content_rss_kib(stack):
+    """KiB of resident memory of the content app: its master and its worker processes."""
+    return sum(int(proc_status(pid).get("VmRSS", "0 kB").split()[0]) for pid in content_pids(stack))
+
+
+class CpuMeter:
+    """Where the machine's CPU time went since it was created: the content app (`pids`), this
+    script's children that ended meanwhile (wrk), and everything else (the kernel's loopback
+    work not charged to a process, PostgreSQL, and whatever else runs on the machine)."""
+
+    def __init__(self, pids):
+        self.pids = pids
+        self.start = self.sample()
+
+    def sample(self):
+        children = resource.getrusage(resource.RUSAGE_CHILDREN)
+        return (
+            time.monotonic(),
+            machine_busy_seconds(),
+            sum(process_cpu_seconds(pid) for pid in self.pids),
+            children.ru_utime + children.ru_stime,
+        )
+
+    def __str__(self):
+        wall, busy, content, child = (b - a for a, b in zip(self.start, self.sample()))
+        other = busy - content - child
+        return (
+            f"CPU cores busy: content app {content / wall:.2f}, wrk {child / wall:.2f}, "
+            f"other {other / wall:.2f} (of {os.cpu_count()})"
+        )
+
+
+def process_cpu_seconds(pid):
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def machine_busy_seconds():
+    """CPU seconds spent on all CPUs since boot, other than idle and waiting for I/O."""
+    ticks = [int(n) for n in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
+    idle = ticks[3] + ticks[4]
+    return (sum(ticks[:8]) - idle) / os.sysconf("SC_CLK_TCK")
+
+
+def wait_for_idle_tasks(api, timeout=600):
+    """Wait until no task waits or runs (pull-through adds, syncs)."""
+    deadline = time.monotonic() + timeout
+    while api.get("/pulp/api/v3/tasks/", state__in="waiting,running", limit=1)["count"]:
+        if time.monotonic() > deadline:
+            raise SystemExit(f"tasks still waiting or running after {timeout} s")
+        time.sleep(0.5)
+
+
+# -- a large snapshot ---------------------------------------------------------------------------
+def many_files_snapshot(count, hub, endpoint, work, api):
+    """Warm snapshot_download of `count` files through Pulp vs against the fake Hub direct."""
+    snap_id = f"bench/many{count}-{uuid.uuid4().hex[:8]}"
+    files = {f"shard/{i:05d}.json": f'{{"i": {i}}}'.encode() for i in range(count)}
+    hub.add_repo(snap_id).commit(files)
+    direct_s = min(snapshot_seconds(snap_id, hub.url, work / f"many-direct{i}") for i in range(2))
+    cold_s = snapshot_seconds(snap_id, endpoint, work / "many-cold")
+    print(f"  cold snapshot of {count} files through Pulp: {cold_s:.1f} s", flush=True)
+    wait_for_idle_tasks(api)
+    warm_s = min(snapshot_seconds(snap_id, endpoint, work / f"many-warm{i}") for i in range(2))
+    print(f"  warm {warm_s:.1f} s, Hub direct {direct_s:.1f} s", flush=True)
+    report(f"cold snapshot of {count} files through Pulp", cold_s, "s", "info", True)
+    ratio = warm_s / direct_s
+    report(f"warm snapshot of {count} files / Hub direct", ratio, "x", "<= 2x", ratio <= 2)
 
 
 def sync_seconds(api, hub, repo_id, stack):

@@ -48,6 +48,14 @@ PLUGIN_API = "/pulp/api/v3/{}/hugging_face/hugging-face/"
 ADMIN = ("admin", "password")
 
 
+# Test stacks only: basic auth checks the password on every API request, and PBKDF2 costs a
+# quarter of a second each time (the stored hash of a kept stack is upgraded at its next login).
+TEST_SETTINGS = (
+    "PASSWORD_HASHERS = ['django.contrib.auth.hashers.MD5PasswordHasher', "
+    "'django.contrib.auth.hashers.PBKDF2PasswordHasher']\n"
+)
+
+
 def keep_stacks():
     return os.environ.get("PULP_TEST_KEEP") == "1"
 
@@ -88,6 +96,7 @@ class LiveStack:
         )
         env.update(self.settings)
         env.update(extra)
+        env["PULP_EXTRA_SETTINGS"] = TEST_SETTINGS + env.get("PULP_EXTRA_SETTINGS", "")
         return env
 
     def devstack(self, command, **extra):

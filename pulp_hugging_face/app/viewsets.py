@@ -1,8 +1,10 @@
 """REST endpoints at `/pulp/api/v3/{remotes,repositories,distributions,content}/hugging_face/`."""
 
+from django.db import DataError
 from django_filters import CharFilter, ChoiceFilter
 from drf_spectacular.utils import extend_schema
 from rest_framework.decorators import action
+from rest_framework.exceptions import ValidationError
 
 from pulpcore.plugin.actions import ModifyRepositoryActionMixin
 from pulpcore.plugin.serializers import (
@@ -48,6 +50,16 @@ ENDPOINT_NAME = "hugging-face"
 MAX_ORPHANED_MINUTES = 100 * 366 * 24 * 60
 
 
+class RefusedValuesAre400:
+    """A value PostgreSQL refuses (a NUL byte, a date out of range, in a filter, a label or a
+    role) is the client's mistake: 400 with the database's reason, not a 500."""
+
+    def handle_exception(self, exc):
+        if isinstance(exc, DataError):
+            exc = ValidationError(f"Refused value: {str(exc).splitlines()[0]}")
+        return super().handle_exception(exc)
+
+
 class RepoCommitFilter(ContentFilter):
     """Filters every Hugging Face content type has: repo type and commit (repo_id in Meta)."""
 
@@ -71,7 +83,7 @@ class HuggingFaceContentFilter(RepoCommitFilter):
         }
 
 
-class HuggingFaceContentViewSet(ReadOnlyContentViewSet):
+class HuggingFaceContentViewSet(RefusedValuesAre400, ReadOnlyContentViewSet):
     """Files fetched from the Hub (by pull-through or sync), one per repo, commit and path."""
 
     endpoint_name = ENDPOINT_NAME
@@ -88,7 +100,7 @@ class HuggingFaceRefFilter(RepoCommitFilter):
         fields = {"repo_id": ["exact", "in", "startswith"], "name": ["exact", "in"]}
 
 
-class HuggingFaceRefViewSet(ReadOnlyContentViewSet):
+class HuggingFaceRefViewSet(RefusedValuesAre400, ReadOnlyContentViewSet):
     """Pinned branches, tags and `refs/pr/N`, each with the commit it pointed at (made by sync)."""
 
     endpoint_name = "refs"
@@ -105,7 +117,7 @@ class HuggingFaceCommitFilter(RepoCommitFilter):
         fields = {"repo_id": ["exact", "in", "startswith"]}
 
 
-class HuggingFaceCommitViewSet(ReadOnlyContentViewSet):
+class HuggingFaceCommitViewSet(RefusedValuesAre400, ReadOnlyContentViewSet):
     """What the Hub said about a repo at a pinned commit (made by sync)."""
 
     endpoint_name = "commits"
@@ -115,7 +127,7 @@ class HuggingFaceCommitViewSet(ReadOnlyContentViewSet):
     DEFAULT_ACCESS_POLICY = CONTENT_ACCESS_POLICY
 
 
-class HuggingFaceRemoteViewSet(RemoteViewSet, RolesMixin):
+class HuggingFaceRemoteViewSet(RefusedValuesAre400, RemoteViewSet, RolesMixin):
     """An upstream Hub and its (write-only, encrypted) token."""
 
     endpoint_name = ENDPOINT_NAME
@@ -131,7 +143,9 @@ _REMOTE_PARAM = f"has_remote_param_model_or_domain_or_obj_perms:{perm('huggingfa
 _REPO_VIEW = f"has_model_or_domain_or_obj_perms:{perm('huggingfacerepository', 'view')}"
 
 
-class HuggingFaceRepositoryViewSet(RepositoryViewSet, ModifyRepositoryActionMixin, RolesMixin):
+class HuggingFaceRepositoryViewSet(
+    RefusedValuesAre400, RepositoryViewSet, ModifyRepositoryActionMixin, RolesMixin
+):
     """Pinned sets of Hub files; each change is a new immutable version."""
 
     endpoint_name = ENDPOINT_NAME
@@ -194,7 +208,7 @@ class HuggingFaceRepositoryViewSet(RepositoryViewSet, ModifyRepositoryActionMixi
         return OperationPostponedResponse(result, request)
 
 
-class HuggingFaceRepositoryVersionViewSet(RepositoryVersionViewSet):
+class HuggingFaceRepositoryVersionViewSet(RefusedValuesAre400, RepositoryVersionViewSet):
     """The immutable versions of a Hugging Face repository."""
 
     parent_viewset = HuggingFaceRepositoryViewSet
@@ -224,7 +238,7 @@ _DIST_LINKS = [
 ]
 
 
-class HuggingFaceDistributionViewSet(DistributionViewSet, RolesMixin):
+class HuggingFaceDistributionViewSet(RefusedValuesAre400, DistributionViewSet, RolesMixin):
     """Serves a remote and/or repository; its `base_url` is what clients use as HF_ENDPOINT."""
 
     endpoint_name = ENDPOINT_NAME

@@ -138,3 +138,23 @@ def test_a_century_of_orphan_minutes_is_a_400_not_a_500(pulp_api, kind):
     huge = pulp_api.session.get(url, params={"orphaned_for": 99999999999}, timeout=30)
     assert huge.status_code == 400, huge.text
     assert "orphaned_for" in huge.text
+
+
+@pytest.mark.parametrize(
+    "method, path, data",
+    [
+        ("POST", "add_role/", {"role": "x", "users": ["a\0"]}),
+        ("POST", "remove_role/", {"role": "x\0y", "users": ["admin"]}),
+        ("GET", "?pulp_last_updated__gt=3560-06-10T14:09:41%2B18:22", None),
+    ],
+    ids=["nul-user", "nul-role", "date-out-of-range"],
+)
+def test_values_postgresql_refuses_are_a_400_not_a_500(
+    pulp_api, hf_remote_factory, method, path, data
+):
+    """pulpcore passes these to PostgreSQL, which refuses them (found by schemathesis)."""
+    remote = hf_remote_factory()
+    base = remote["pulp_href"] if method == "POST" else PLUGIN_API.format("remotes")
+    refused = pulp_api.session.request(method, pulp_api.url(base + path), json=data, timeout=30)
+    assert refused.status_code == 400, refused.text
+    assert "Refused value" in refused.text
