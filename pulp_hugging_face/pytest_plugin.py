@@ -136,68 +136,62 @@ class LiveStack:
 
 def main_stack():
     """The functional tests' stack, as configured by the PULP_TEST_* variables."""
-    prefix = os.environ.get("PULP_TEST_DB_PREFIX") or "pulp_hf"
     return LiveStack(
         api_port=int(os.environ.get("PULP_TEST_API_PORT") or "24827"),
         content_port=int(os.environ.get("PULP_TEST_CONTENT_PORT") or "24826"),
-        db_name=os.environ.get("PULP_TEST_DB_NAME") or f"{prefix}_functest",
+        db_name=os.environ.get("PULP_TEST_DB_NAME") or f"{_db_prefix()}_functest",
         state_dir=_state_dir(os.environ.get("PULP_TEST_STATE_DIR") or ".pulp-test"),
         settings={"PULP_WORKERS": "2"},
     )
 
 
+def _side_stack(name, ports, db_name, settings, own_database=True):
+    """Another stack beside the main one: ports, folder (and database, where `db_name` reads
+    one) overridable as PULP_TEST_<name>_API_PORT, _CONTENT_PORT, _STATE_DIR (and _DB_NAME)."""
+    main = main_stack()
+    prefix = f"PULP_TEST_{name.upper()}_"
+    state = os.environ.get(prefix + "STATE_DIR") or f"{main.state_dir}-{name}"
+    return LiveStack(
+        api_port=int(os.environ.get(prefix + "API_PORT") or ports[0]),
+        content_port=int(os.environ.get(prefix + "CONTENT_PORT") or ports[1]),
+        db_name=db_name,
+        state_dir=_state_dir(state),
+        settings=settings,
+        own_database=own_database,
+    )
+
+
+def _db_prefix():
+    return os.environ.get("PULP_TEST_DB_PREFIX") or "pulp_hf"
+
+
 def domains_stack():
     """The second, domain-enabled stack, as configured by the PULP_TEST_DOMAINS_* variables."""
-    main = main_stack()
-    prefix = os.environ.get("PULP_TEST_DB_PREFIX") or "pulp_hf"
-    state = os.environ.get("PULP_TEST_DOMAINS_STATE_DIR") or f"{main.state_dir}-domains"
-    return LiveStack(
-        api_port=int(os.environ.get("PULP_TEST_DOMAINS_API_PORT") or "24847"),
-        content_port=int(os.environ.get("PULP_TEST_DOMAINS_CONTENT_PORT") or "24846"),
-        db_name=os.environ.get("PULP_TEST_DOMAINS_DB_NAME") or f"{prefix}_functest_domains",
-        state_dir=_state_dir(state),
-        settings={"PULP_DOMAIN_ENABLED": "1", "PULP_WORKERS": "1"},
-    )
+    db_name = os.environ.get("PULP_TEST_DOMAINS_DB_NAME") or f"{_db_prefix()}_functest_domains"
+    settings = {"PULP_DOMAIN_ENABLED": "1", "PULP_WORKERS": "1"}
+    return _side_stack("domains", (24847, 24846), db_name, settings)
 
 
 def second_host_stack():
     """A second "host" of the main stack: its own ports, state folder and working directory;
     the main stack's database, media folder (as a shared NFS export would be) and keys."""
     main = main_stack()
-    state = os.environ.get("PULP_TEST_HOST2_STATE_DIR") or f"{main.state_dir}-host2"
     certs = main.state_dir / "certs"
     shared = (
         f"MEDIA_ROOT = {str(main.state_dir / 'media')!r}\n"
         f"DB_ENCRYPTION_KEY = {str(certs / 'database_fields.symmetric.key')!r}\n"
         f"SECRET_KEY = open({str(certs / 'secret_key')!r}).read()\n"
     )
-    return LiveStack(
-        api_port=int(os.environ.get("PULP_TEST_HOST2_API_PORT") or "24837"),
-        content_port=int(os.environ.get("PULP_TEST_HOST2_CONTENT_PORT") or "24836"),
-        db_name=main.db_name,
-        state_dir=_state_dir(state),
-        settings={
-            "PULP_WORKERS": "1",
-            "PULP_EXTRA_SETTINGS": shared,
-        },
-        own_database=False,
-    )
+    settings = {"PULP_WORKERS": "1", "PULP_EXTRA_SETTINGS": shared}
+    return _side_stack("host2", (24837, 24836), main.db_name, settings, own_database=False)
 
 
 def private_pg_stack():
     """A stack on a PostgreSQL cluster of its own (devstack starts one in its state folder when
     the configured server does not answer; nothing listens on port 1), so a test may restart
     that server under it without touching the other stacks' server."""
-    main = main_stack()
-    prefix = os.environ.get("PULP_TEST_DB_PREFIX") or "pulp_hf"
-    state = os.environ.get("PULP_TEST_PG_STATE_DIR") or f"{main.state_dir}-pg"
-    return LiveStack(
-        api_port=int(os.environ.get("PULP_TEST_PG_API_PORT") or "24867"),
-        content_port=int(os.environ.get("PULP_TEST_PG_CONTENT_PORT") or "24866"),
-        db_name=f"{prefix}_functest_pg",
-        state_dir=_state_dir(state),
-        settings={"PULP_WORKERS": "1", "PULP_DB_PORT": "1"},
-    )
+    settings = {"PULP_WORKERS": "1", "PULP_DB_PORT": "1"}
+    return _side_stack("pg", (24867, 24866), f"{_db_prefix()}_functest_pg", settings)
 
 
 S3_BUCKET = "pulp-hf-test"
@@ -211,8 +205,6 @@ def s3_port():
 def s3_stack():
     """A stack storing its files in S3 (the session's moto server): its own ports, database and
     state folder."""
-    main = main_stack()
-    prefix = os.environ.get("PULP_TEST_DB_PREFIX") or "pulp_hf"
     options = {
         "access_key": S3_KEYS[0],
         "secret_key": S3_KEYS[1],
@@ -227,16 +219,9 @@ def s3_stack():
         "default": {"BACKEND": "storages.backends.s3.S3Storage", "OPTIONS": options},
         "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
     }
-    return LiveStack(
-        api_port=int(os.environ.get("PULP_TEST_S3_API_PORT") or "24857"),
-        content_port=int(os.environ.get("PULP_TEST_S3_CONTENT_PORT") or "24856"),
-        db_name=f"{prefix}_functest_s3",
-        state_dir=_state_dir(os.environ.get("PULP_TEST_S3_STATE_DIR") or f"{main.state_dir}-s3"),
-        settings={
-            "PULP_WORKERS": "1",
-            "PULP_EXTRA_SETTINGS": f"STORAGES = {storages!r}\nMEDIA_ROOT = ''\n",
-        },
-    )
+    extra = f"STORAGES = {storages!r}\nMEDIA_ROOT = ''\n"
+    settings = {"PULP_WORKERS": "1", "PULP_EXTRA_SETTINGS": extra}
+    return _side_stack("s3", (24857, 24856), f"{_db_prefix()}_functest_s3", settings)
 
 
 def _alive(pid):

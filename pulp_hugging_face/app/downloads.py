@@ -46,9 +46,9 @@ async def fetch_and_store(request, distro, remote, path, info):
         cached = await _stored(distro, path)
         if cached is not None:  # a leader finished just before we took the lock
             return await stored_file_response(request, cached, path.path_in_repo)
-        leader = await peers.lead(lock.digest, request)
-        if leader != peers.HERE:
-            return await _download(request, distro, remote, path, info, lock, peer=leader)
+        peer = await peers.leading_peer(lock.digest, request)
+        if peer is not None:
+            return await _download(request, distro, remote, path, info, lock, peer=peer)
         try:
             return await _download(request, distro, remote, path, info, lock)
         finally:

@@ -27,7 +27,6 @@ log = logging.getLogger(__name__)
 
 PEER_HEADER = "X-Pulp-Hf-Peer"  # marks a request one content app makes of another
 APP_NAME_PREFIX = "hf-peer "
-HERE = "here"  # lead(): this process leads
 SKIPPED_HEADERS = {"host", "range", "accept-encoding", "connection", "content-length"}
 PEER_TIMEOUT = aiohttp.ClientTimeout(total=None, sock_connect=5, sock_read=30)
 
@@ -69,21 +68,21 @@ def lock_key(digest):
     return int.from_bytes(bytes.fromhex(digest[:16]), "big", signed=True)
 
 
-async def lead(digest, request):
-    """HERE when this process should download the file, else the leading content app's address."""
+async def leading_peer(digest, request):
+    """The address of another host's content app leading this download, or None: lead here."""
     address = own_address()
     if not address or PEER_HEADER in request.headers or len(APP_NAME_PREFIX + address) > 63:
-        return HERE
+        return None
     key = lock_key(digest)
     try:
         if (await _connection.execute("SELECT pg_try_advisory_lock(%s)", [key]))[0]:
-            return HERE
+            return None
         row = await _connection.execute(LEADER_QUERY, [(key >> 32) & 0xFFFFFFFF, key & 0xFFFFFFFF])
     except Exception as exc:  # no database: lead here rather than fail the client
         log.warning("Cannot ask the database who leads a download (%s); leading here.", exc)
-        return HERE
+        return None
     leader = row[0].removeprefix(APP_NAME_PREFIX) if row else ""
-    return leader if leader and leader != address else HERE
+    return leader if leader and leader != address else None
 
 
 async def release(digest):
