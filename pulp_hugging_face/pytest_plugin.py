@@ -31,6 +31,7 @@ import http.client
 import json
 import os
 import runpy
+import shlex
 import subprocess
 import sys
 import time
@@ -497,6 +498,20 @@ class PulpCli:
         assert "Error" in result.stderr, result.stderr
         assert "Traceback" not in result.stderr + result.stdout, result.stderr
         return result
+
+    @staticmethod
+    def hf_args(line, *args):
+        """`hugging-face`, then `line` split as a shell would (shlex), then `args` verbatim."""
+        return ["hugging-face", *shlex.split(line), *map(str, args)]
+
+    def hf(self, line, *args, **kwargs):
+        """`pulp hugging-face <line> <args>`, e.g. `hf(f"remote show --name {name}")`; put
+        values with spaces, quotes or JSON (and Paths) in `args`. Like `ok`: it must succeed."""
+        return self.ok(*self.hf_args(line, *args), **kwargs)
+
+    def hf_fails(self, line, *args, **kwargs):
+        """Like `hf`, but like `fails`: it must fail with an error and no traceback."""
+        return self.fails(*self.hf_args(line, *args), **kwargs)
 
 
 @pytest.fixture

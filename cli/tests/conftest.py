@@ -35,22 +35,12 @@ def cli_pinned(pulp_cli, cli_names, fake_hub):
 
     def make(includes, sync=True):
         remote, repository = cli_names("remote"), cli_names("repository")
-        pulp_cli.ok(
-            "hugging-face",
-            "remote",
-            "create",
-            "--name",
-            remote,
-            "--url",
-            fake_hub.url,
-            "--includes",
-            json.dumps(includes),
+        pulp_cli.hf(
+            f"remote create --name {remote} --url {fake_hub.url} --includes", json.dumps(includes)
         )
-        pulp_cli.ok(
-            "hugging-face", "repository", "create", "--name", repository, "--remote", remote
-        )
+        pulp_cli.hf(f"repository create --name {repository} --remote {remote}")
         if sync:
-            pulp_cli.ok("hugging-face", "repository", "sync", "--name", repository)
+            pulp_cli.hf(f"repository sync --name {repository}")
         return remote, repository
 
     return make

@@ -16,21 +16,12 @@ def test_distribution_prints_an_endpoint_that_serves_the_pinned_version(
     remote, repository = cli_pinned([{"repo": model.repo_id}])
     name = cli_names("distribution")
     model.commit({"config.json": b'{"v": 2}'})
-    pulp_cli.ok("hugging-face", "repository", "sync", "--name", repository)
+    pulp_cli.hf(f"repository sync --name {repository}")
 
     base_path = unique("cli-hf")
-    created = pulp_cli.ok(
-        "hugging-face",
-        "distribution",
-        "create",
-        "--name",
-        name,
-        "--base-path",
-        base_path,
-        "--repository",
-        repository,
-        "--remote",
-        remote,
+    created = pulp_cli.hf(
+        f"distribution create --name {name} --base-path {base_path}"
+        f" --repository {repository} --remote {remote}"
     )
     distribution = created.json()
     endpoint = distribution["base_url"].rstrip("/")
@@ -51,65 +42,40 @@ def test_distribution_prints_an_endpoint_that_serves_the_pinned_version(
     assert snapshot() == (model.refs["main"], b'{"v": 2}')
 
     # Freeze the distribution on version 1: the first commit is served, with the Hub down.
-    pulp_cli.ok("hugging-face", "distribution", "update", "--name", name, "--version", "1")
-    frozen = pulp_cli.ok("hugging-face", "distribution", "show", "--name", name).json()
+    pulp_cli.hf(f"distribution update --name {name} --version 1")
+    frozen = pulp_cli.hf(f"distribution show --name {name}").json()
     assert frozen["repository"] is None
     assert frozen["repository_version"].endswith("/versions/1/")
     assert snapshot() == (first, b'{"v": 1}')
 
     # Back to the latest version.
-    pulp_cli.ok(
-        "hugging-face", "distribution", "update", "--name", name, "--repository", repository
-    )
-    latest = pulp_cli.ok("hugging-face", "distribution", "show", "--name", name).json()
+    pulp_cli.hf(f"distribution update --name {name} --repository {repository}")
+    latest = pulp_cli.hf(f"distribution show --name {name}").json()
     assert latest["repository_version"] is None and latest["repository"]
     assert snapshot() == (model.refs["main"], b'{"v": 2}')
 
     # Pull-through only: no repository.
-    pulp_cli.ok("hugging-face", "distribution", "update", "--name", name, "--repository", "")
-    assert (
-        pulp_cli.ok("hugging-face", "distribution", "show", "--name", name).json()["repository"]
-        is None
-    )
+    pulp_cli.hf(f"distribution update --name {name} --repository ''")
+    assert pulp_cli.hf(f"distribution show --name {name}").json()["repository"] is None
 
-    by_path = pulp_cli.ok("hugging-face", "distribution", "list", "--base-path", base_path).json()
+    by_path = pulp_cli.hf(f"distribution list --base-path {base_path}").json()
     assert [d["name"] for d in by_path] == [name]
-    pulp_cli.ok("hugging-face", "distribution", "destroy", "--name", name)
-    assert pulp_cli.fails("hugging-face", "distribution", "show", "--name", name)
+    pulp_cli.hf(f"distribution destroy --name {name}")
+    assert pulp_cli.hf_fails(f"distribution show --name {name}")
 
 
 def test_distribution_errors(pulp_cli, cli_names):
     name = cli_names("distribution")
-    no_repo = pulp_cli.fails(
-        "hugging-face",
-        "distribution",
-        "create",
-        "--name",
-        name,
-        "--base-path",
-        unique("p"),
-        "--version",
-        "1",
+    no_repo = pulp_cli.hf_fails(
+        f"distribution create --name {name} --base-path {unique('p')} --version 1"
     )
     assert "--version needs --repository" in no_repo.stderr
-    unknown = pulp_cli.fails(
-        "hugging-face",
-        "distribution",
-        "create",
-        "--name",
-        name,
-        "--base-path",
-        unique("p"),
-        "--repository",
-        "nope",
+    unknown = pulp_cli.hf_fails(
+        f"distribution create --name {name} --base-path {unique('p')} --repository nope"
     )
     assert "Could not find hugging face repository" in unknown.stderr
-    pulp_cli.ok("hugging-face", "distribution", "create", "--name", name, "--base-path", name)
-    clash = pulp_cli.fails(
-        "hugging-face", "distribution", "create", "--name", unique("d"), "--base-path", name
-    )
+    pulp_cli.hf(f"distribution create --name {name} --base-path {name}")
+    clash = pulp_cli.hf_fails(f"distribution create --name {unique('d')} --base-path {name}")
     assert "base_path" in clash.stderr
-    bad_path = pulp_cli.fails(
-        "hugging-face", "distribution", "update", "--name", name, "--base-path", "a b/../c"
-    )
+    bad_path = pulp_cli.hf_fails(f"distribution update --name {name} --base-path", "a b/../c")
     assert "base_path" in bad_path.stderr or "Error" in bad_path.stderr

@@ -12,9 +12,7 @@ def test_export_then_import_with_the_cli(pulp_cli, pulp_stack, cli_names, cli_pi
     model.commit({"config.json": b'{"x": 1}', "a/b.txt": b"b"})
     _, source = cli_pinned([{"repo": model.repo_id}])
     target = cli_names("repository")
-    target_href = pulp_cli.ok("hugging-face", "repository", "create", "--name", target).json()[
-        "pulp_href"
-    ]
+    target_href = pulp_cli.hf(f"repository create --name {target}").json()["pulp_href"]
 
     exporter, importer = unique("cli-exporter"), unique("cli-importer")
     export_dir = pulp_stack["state"] / "export" / exporter
@@ -36,23 +34,14 @@ def test_export_then_import_with_the_cli(pulp_cli, pulp_stack, cli_names, cli_pi
         toc = next(import_dir.glob("*-toc.json"))
 
         pulp_cli.ok("importer", "pulp", "create", "--name", importer, "--repo-map", source, target)
-        missing = pulp_cli.fails("hugging-face", "import", "--importer", importer)
+        missing = pulp_cli.hf_fails(f"import --importer {importer}")
         assert "Give --toc or --path" in missing.stderr
-        done = pulp_cli.ok("hugging-face", "import", "--importer", importer, "--toc", toc)
+        done = pulp_cli.hf(f"import --importer {importer} --toc", toc)
         assert done.json() == [f"{target_href}versions/1/"]
 
         def content(name, kind):
-            found = pulp_cli.ok(
-                "hugging-face",
-                "repository",
-                "content",
-                "--type",
-                kind,
-                "list",
-                "--repository",
-                name,
-                "--limit",
-                "100",
+            found = pulp_cli.hf(
+                f"repository content --type {kind} list --repository {name} --limit 100"
             ).json()
             keep = ("repo_id", "commit", "path_in_repo", "etag", "size", "name", "info")
             return sorted(json.dumps({k: u[k] for k in keep if k in u}) for u in found)
