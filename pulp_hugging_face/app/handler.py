@@ -18,7 +18,7 @@ from pulp_hugging_face import hub
 
 from pulpcore.plugin.models import Remote
 
-from . import cache, downloads, metadata, pinned, upstream
+from . import authentication, cache, downloads, metadata, pinned, upstream
 from .models import HuggingFaceDistribution
 from .repository_adds import add_to_repository
 from .responses import file_headers, head_response, hub_error, stored_file_response
@@ -45,9 +45,11 @@ class HuggingFaceHandler(Handler):
             try:
                 found = await sync_to_async(self._load_distribution)(path)
             except PathNotResolved:
+                await authentication.authenticate(request)
                 return await Handler().stream_content(request)
         distro, remote = found
         if distro.content_guard_id:
+            await authentication.authenticate(request)
             await sync_to_async(self._permit)(request, distro)
         endpoint, raw_hub_path = self._split_raw_path(request, distro)
         try:

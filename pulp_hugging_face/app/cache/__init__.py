@@ -1,6 +1,7 @@
 """What the content app remembers: distributions, stored files, revisions and API answers.
 
 In memory, per content-app process, so a warm request needs no database query:
+- the domains, by name,
 - the distribution (and its remote) serving a base path,
 - the stored file of a commit-pinned path, per distribution,
 - the commit a branch or tag pointed at, per remote.
@@ -25,6 +26,16 @@ from django.utils import timezone
 from ..models import HuggingFaceMetadata
 from .changes import connect_signals, listen_forever  # noqa: F401
 from .memory import memory
+
+
+def domain(name):
+    """The Domain of this name, if remembered."""
+    return memory.domains.get(name) if memory.listening else None
+
+
+def remember_domain(found):
+    if memory.listening and len(memory.domains) < 1024:
+        memory.domains[found.name] = found
 
 
 def distribution(domain_pk, base_paths):

@@ -44,6 +44,7 @@ class Memory:
         self.clear()
 
     def clear(self):
+        self.domains = {}  # name -> Domain
         self.distributions = Lru(1024)  # (domain pk, base path) -> (distribution, remote)
         self.files = Lru(200_000, self._unindex)  # (distribution pk, artifact path) -> CachedFile
         self.files_of_content = defaultdict(set)  # content pk (str) -> keys in `files`

@@ -31,6 +31,19 @@ def create_in(api, domain, kind, **body):
     return result
 
 
+def stored_units(api, domain, repo_id, timeout=30):
+    """The domain's units of `repo_id`, once there are some (a file is stored once its client
+    has all the bytes)."""
+    deadline = time.time() + timeout
+    while True:
+        units = api.get(
+            f"/pulp/{domain}/api/v3/content/hugging_face/hugging-face/", repo_id=repo_id
+        )
+        if units["count"] or time.time() > deadline:
+            return units
+        time.sleep(0.2)
+
+
 def test_domains_are_isolated(domain_api, fake_hub, tmp_path):
     api = domain_api
     name = unique("team")
@@ -64,7 +77,7 @@ def test_domains_are_isolated(domain_api, fake_hub, tmp_path):
     path = hf_hub_download(repo_id, "w.bin", cache_dir=tmp_path / "a", endpoint=endpoints[name])
     assert Path(path).read_bytes() == b"team bytes"
     assert Path(path).parent.name == commit
-    units = api.get(f"/pulp/{name}/api/v3/content/hugging_face/hugging-face/", repo_id=repo_id)
+    units = stored_units(api, name, repo_id)
     assert units["results"][0]["artifact"].startswith(f"/pulp/{name}/api/v3/artifacts/")
 
     # The same base path in another domain does not see the team's cache.
@@ -73,13 +86,6 @@ def test_domains_are_isolated(domain_api, fake_hub, tmp_path):
     assert requests.get(url, timeout=30).content == b"team bytes"
     assert fake_hub.body_fetches("w.bin"), "served from another domain's cache"
     team = units
-    deadline = time.time() + 30  # a file is stored once its client has all the bytes
-    while True:
-        default = api.get(
-            "/pulp/default/api/v3/content/hugging_face/hugging-face/", repo_id=repo_id
-        )
-        if default["count"] or time.time() > deadline:
-            break
-        time.sleep(0.2)
+    default = stored_units(api, "default", repo_id)
     assert team["count"] == 1 and default["count"] == 1
     assert team["results"][0]["pulp_href"] != default["results"][0]["pulp_href"]

@@ -14,6 +14,7 @@ ORDER = [
     "tasks",
     "modelresource",
     "handler",
+    "authentication",
     "downloads",
     "inflight",
     "peers",

@@ -1,0 +1,62 @@
+"""Who asks, and in which domain: pulpcore's content authentication, when a request needs it.
+
+pulpcore-content authenticates every request before routing it: a hop to a thread, a query for
+the domain and DRF's authenticators. A Hub request needs only the domain, which each process
+remembers (a domain change notification forgets it), and the user only when its distribution
+has a content guard. For the Hub routes, `install()` puts `hub_domain` in the place of pulpcore's
+middleware; the handler calls `authenticate()` when a guard, or pulpcore's own handler, asks.
+"""
+
+from aiohttp import web
+from asgiref.sync import sync_to_async
+from django.db.utils import DatabaseError, InterfaceError
+
+from pulpcore.app.models import Domain
+from pulpcore.app.util import set_domain
+from pulpcore.content import authentication as pulp_authentication
+from pulpcore.content.handler import Handler, PathNotResolved
+
+from . import cache
+
+
+def install(app, hub_handlers):
+    """Answer the routes of `hub_handlers` without pulpcore's per-request authentication; every
+    other route keeps it. Call before the app starts (its middlewares freeze then)."""
+    pulpcore_middleware = pulp_authentication.authenticate
+    position = list(app.middlewares).index(pulpcore_middleware)
+
+    @web.middleware
+    async def hub_domain(request, handler):
+        if request.match_info.route.handler not in hub_handlers:
+            return await pulpcore_middleware(request, handler)
+        name = request.match_info.get("pulp_domain", "default")
+        domain = cache.domain(name)
+        if domain is None:
+            domain = await sync_to_async(_load_domain)(name, request.match_info.get("path", ""))
+            cache.remember_domain(domain)
+        set_domain(domain)
+        return await handler(request)
+
+    app.middlewares[position] = hub_domain
+
+
+def _load_domain(name, path):
+    for attempt in range(2):
+        try:
+            return Domain.objects.get(name=name)
+        except Domain.DoesNotExist:
+            raise PathNotResolved(path)
+        except (InterfaceError, DatabaseError):
+            if attempt:
+                raise
+            Handler._reset_db_connection()
+
+
+async def authenticate(request):
+    """Authenticate as pulpcore's middleware would have: `request["user"]`, `["auth"]` and
+    `["drf_request"]`, for content guards and pulpcore's own handler."""
+
+    async def nothing_more(request):
+        return None
+
+    await pulp_authentication.authenticate(request, nothing_more)
