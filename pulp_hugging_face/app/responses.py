@@ -2,12 +2,21 @@
 
 import asyncio
 import mimetypes
+from pathlib import Path
 
 from aiohttp import web
+from multidict import istr
 
 from pulp_hugging_face import hub
 
+from . import cache
+
 CHUNK_SIZE = 1 << 20
+# Requests a plain answer from memory would not honour: aiohttp's FileResponse answers them.
+CONDITIONAL_HEADERS = {
+    istr(name) for name in ("Range", "If-Range", "If-Match", "If-None-Match", "If-Modified-Since")
+}
+CONDITIONAL_HEADERS.add(istr("If-Unmodified-Since"))
 
 
 def hub_error(status, message, headers=None, code=None):
@@ -66,9 +75,20 @@ async def stored_file_response(request, cached, path_in_repo):
     if request.method == "HEAD":
         return await head_response(request, headers, cached.size)
     if cached.file_path:
+        if cached.size <= cache.SMALL_FILE and not CONDITIONAL_HEADERS & request.headers.keys():
+            return web.Response(body=await small_file(cached.file_path), headers=headers)
         return HubFileResponse(cached.file_path, cached.etag, headers=headers)
     artifact = cached.content_artifact.artifact
     return await stream_from_storage(request, artifact.file, artifact.size, headers)
+
+
+async def small_file(path):
+    """A small stored file's bytes: from memory, else read (in a thread) and remembered."""
+    body = cache.small_file(path)
+    if body is None:
+        body = await asyncio.get_running_loop().run_in_executor(None, Path(path).read_bytes)
+        cache.remember_small_file(path, body)
+    return body
 
 
 async def stream_from_storage(request, stored, size, headers):

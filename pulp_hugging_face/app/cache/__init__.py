@@ -2,6 +2,7 @@
 
 In memory, per content-app process, so a warm request needs no database query:
 - the domains, by name,
+- the bytes of small stored files (an artifact's path names its bytes: never out of date),
 - the distribution (and its remote) serving a base path,
 - the stored file of a commit-pinned path, per distribution,
 - the commit a branch or tag pointed at, per remote.
@@ -25,7 +26,7 @@ from django.utils import timezone
 
 from ..models import HuggingFaceMetadata
 from .changes import connect_signals, listen_forever  # noqa: F401
-from .memory import memory
+from .memory import SMALL_FILE, memory  # noqa: F401
 
 
 def domain(name):
@@ -36,6 +37,16 @@ def domain(name):
 def remember_domain(found):
     if memory.listening and len(memory.domains) < 1024:
         memory.domains[found.name] = found
+
+
+def small_file(path):
+    """The bytes of a small stored file (content-addressed, so never out of date), if kept."""
+    return memory.small_files.get(path) if memory.listening else None
+
+
+def remember_small_file(path, body):
+    if memory.listening and len(body) <= SMALL_FILE:
+        memory.small_files.put(path, body)
 
 
 def distribution(domain_pk, base_paths):

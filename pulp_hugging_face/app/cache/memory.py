@@ -4,11 +4,14 @@ from collections import OrderedDict, defaultdict
 
 
 class Lru:
-    """A bounded mapping that forgets the least recently used entries."""
+    """A bounded mapping that forgets the least recently used entries; `size` bounds the sum
+    of the entries' `weight` (1 each by default)."""
 
-    def __init__(self, size, on_evict=None):
+    def __init__(self, size, on_evict=None, weight=None):
         self.size = size
         self.on_evict = on_evict
+        self.weight = weight or (lambda value: 1)
+        self.total = 0
         self.data = OrderedDict()
 
     def get(self, key):
@@ -18,9 +21,10 @@ class Lru:
         return value
 
     def put(self, key, value):
+        self.pop(key)
         self.data[key] = value
-        self.data.move_to_end(key)
-        while len(self.data) > self.size:
+        self.total += self.weight(value)
+        while self.total > self.size:
             self.evicted(*self.data.popitem(last=False))
 
     def pop(self, key):
@@ -32,8 +36,13 @@ class Lru:
             self.pop(key)
 
     def evicted(self, key, value):
+        self.total -= self.weight(value)
         if self.on_evict:
             self.on_evict(key, value)
+
+
+SMALL_FILE = 256 * 1024  # stored files up to this size are kept in memory once read
+SMALL_FILES_BYTES = 64 * 1024 * 1024  # per process
 
 
 class Memory:
@@ -45,6 +54,7 @@ class Memory:
 
     def clear(self):
         self.domains = {}  # name -> Domain
+        self.small_files = Lru(SMALL_FILES_BYTES, weight=len)  # stored file path -> its bytes
         self.distributions = Lru(1024)  # (domain pk, base path) -> (distribution, remote)
         self.files = Lru(200_000, self._unindex)  # (distribution pk, artifact path) -> CachedFile
         self.files_of_content = defaultdict(set)  # content pk (str) -> keys in `files`

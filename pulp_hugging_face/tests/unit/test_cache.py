@@ -11,7 +11,7 @@ from django.utils import timezone
 
 from pulp_hugging_face import hub
 from pulp_hugging_face.app import cache
-from pulp_hugging_face.app.cache.memory import Memory
+from pulp_hugging_face.app.cache.memory import Lru, Memory
 from pulp_hugging_face.app.inflight import InflightLock, prune_inflight
 from pulp_hugging_face.app.models import HuggingFaceMetadata, HuggingFaceRemote
 
@@ -166,3 +166,25 @@ def test_idle_inflight_files_are_pruned(settings, tmp_path):
         busy.release()
     assert not idle.lock_path.exists() and not idle_part.exists()
     assert busy.lock_path.exists() and os.path.exists(busy_part) and fresh.lock_path.exists()
+
+
+def test_a_weighted_lru_keeps_its_bytes_under_the_budget():
+    lru = Lru(10, weight=len)
+    lru.put("a", b"1234")
+    lru.put("b", b"1234")
+    lru.get("a")  # "b" is now the least recently used
+    lru.put("c", b"1234")
+    assert (lru.get("a"), lru.get("b"), lru.get("c")) == (b"1234", None, b"1234")
+    lru.put("a", b"123456")  # replacing counts the new size only
+    assert lru.total == 10 and lru.get("c") == b"1234"
+    lru.pop("a")
+    assert lru.total == 4
+
+
+def test_small_files_are_kept_only_while_listening_and_only_when_small(memory):
+    cache.remember_small_file("/media/artifact/ab/cd", b"x" * 10)
+    cache.remember_small_file("/media/artifact/ef/gh", b"x" * (cache.SMALL_FILE + 1))
+    assert cache.small_file("/media/artifact/ab/cd") == b"x" * 10
+    assert cache.small_file("/media/artifact/ef/gh") is None
+    memory.listening = False
+    assert cache.small_file("/media/artifact/ab/cd") is None
