@@ -12,12 +12,15 @@ Starts (or reuses) the test stack of the functional tests and a fake Hub, then m
 - immediate sync of the 1,000-file repo vs snapshot_download of it from the fake Hub: <= 1.5x,
   and the sync task's peak memory for 1,000 files vs 100 files: <= 1.3x (flat)
 - HEAD on a cached file once ~100,000 more stored files are in the database (bulk-inserted by
-  bench/bulk_content.py, removed afterwards) vs at ~1,000: p50 <= 1.2x
-- wrk, 64 keep-alive clients for 10 s on warm files, the content app restarted with 1 and then
-  2 processes: on a small json file, 2 processes >= 1.6x the requests/s of 1; on a 4 MiB LFS
-  file (bound by copying bytes over loopback, as nginx is), 2 processes >= 0.62x nginx serving
-  the same bytes (the other ratios informational); 0 errors; and the content app's resident
-  memory (master and workers) grows < 100 MiB under that load
+  bench/bulk_content.py, removed afterwards) vs at ~1,000: p50 <= 1.2x; and the first HEAD of
+  each of the 1,000 snapshot files right after a content-app restart (a database lookup each)
+  at both sizes: p50 <= 1.2x
+- wrk, 64 keep-alive clients for 10 s on warm files, against nginx serving the same bytes and
+  the content app restarted with 1 and with 2 processes (two rounds, best of each): on a small
+  json file, 2 processes >= 1.6x the requests/s of 1; on a 4 MiB LFS file (bound by copying
+  bytes over loopback, as nginx is), 2 processes >= 0.62x nginx (the other ratios
+  informational); 0 errors; the content app's resident memory (master and workers) grows
+  < 100 MiB under that load
 - warm snapshot_download of 10,000 files (--many-files) through Pulp vs against the fake Hub
   direct: <= 2x (the cold pass's time is reported too)
 
@@ -27,6 +30,7 @@ Results are printed as a table; the exit status is 1 when a target is missed.
 """
 
 import argparse
+import atexit
 import concurrent.futures
 import http.client
 import os
@@ -75,6 +79,7 @@ def start_nginx(directory):
     if not shutil.which("nginx"):
         return None, None
     conf_dir = Path(tempfile.mkdtemp(prefix="hf-bench-nginx-"))
+    atexit.register(shutil.rmtree, conf_dir, ignore_errors=True)
     port = free_port()
     (conf_dir / "nginx.conf").write_text(f"""user root;
 worker_processes 2;
@@ -256,23 +261,29 @@ def run(args, hub, endpoint, work, api, stack):
     # starts once the pull-through adds above have landed (a new version empties what the
     # content app remembers of the distribution).
     wait_for_idle_tasks(api)
-    head_with_many_stored_files(stack, pulp_url, etag, args.bulk_files)
+    snap_commit = hub.repos[("model", snap_id)].refs["main"]
+    first_urls = [f"{endpoint}/{snap_id}/resolve/{snap_commit}/{name}" for name in files]
+    head_with_many_stored_files(stack, pulp_url, etag, args.bulk_files, first_urls)
     content_processes(hub, endpoint, work, stack, api)
     many_files_snapshot(args.many_files, hub, endpoint, work, api)
 
 
 # -- HEAD with many stored files ------------------------------------------------------------------
-def head_with_many_stored_files(stack, url, sha256, extra):
-    """HEAD p50 on a cached file, then again with `extra` more stored files in the database."""
+def head_with_many_stored_files(stack, url, sha256, extra, first_urls):
+    """HEAD p50 on a cached file, then again with `extra` more stored files in the database;
+    and the first HEAD of each of `first_urls` (stored files the content app, just restarted,
+    looks up in the database) at both sizes."""
     bulk_content(stack, "remove")  # what an interrupted run left
     few = int(bulk_content(stack, "count"))
     p50_few, p99_few = head_percentiles(url)
+    first_few = first_heads_p50(stack, first_urls)
     try:
         started = time.perf_counter()
         bulk_content(stack, "add", extra, sha256)
         print(f"  bulk insert of {extra} stored files: {time.perf_counter() - started:.1f} s")
         many = int(bulk_content(stack, "count"))
         p50_many, p99_many = head_percentiles(url)
+        first_many = first_heads_p50(stack, first_urls)
     finally:
         started = time.perf_counter()
         removed = bulk_content(stack, "remove")
@@ -284,6 +295,32 @@ def head_with_many_stored_files(stack, url, sha256, extra):
     ratio = p50_many / p50_few
     name = f"HEAD p50 at {many:,} / {few:,} stored files"
     report(name, ratio, "x", "<= 1.2x", ratio <= 1.2)
+    for count, p50 in ((few, first_few), (many, first_many)):
+        report(
+            f"first HEAD of a file (database lookup) p50, {count:,} stored", p50, "ms", "info", True
+        )
+    ratio = first_many / first_few
+    name = f"first HEAD of a file p50 at {many:,} / {few:,} stored files"
+    report(name, ratio, "x", "<= 1.2x", ratio <= 1.2)
+
+
+def first_heads_p50(stack, urls):
+    """p50 (ms) of one HEAD per URL right after a content-app restart: each a memory miss."""
+    restart_content(stack, 2)
+    parts = urlsplit(urls[0])
+    conn = http.client.HTTPConnection(parts.hostname, parts.port)
+    conn.request("HEAD", parts.path)  # the distribution itself is looked up once per process
+    conn.getresponse().read()
+    timings = []
+    for url in urls[1:]:
+        started = time.perf_counter()
+        conn.request("HEAD", urlsplit(url).path)
+        response = conn.getresponse()
+        response.read()
+        timings.append(time.perf_counter() - started)
+        assert response.status == 200, (url, response.status)
+    conn.close()
+    return statistics.median(timings) * 1000
 
 
 def head_percentiles(url, runs=3, count=1000):
@@ -313,6 +350,7 @@ def bulk_content(stack, *args):
 # -- one content-app process vs two, under wrk ----------------------------------------------------
 WRK_CLIENTS = 64
 WRK_SECONDS = 10
+WRK_ROUNDS = 2
 
 
 def content_processes(hub, endpoint, work, stack, api):
@@ -321,32 +359,41 @@ def content_processes(hub, endpoint, work, stack, api):
         print("  wrk is not installed: skipping the content-process measurements", flush=True)
         return
     urls = warm_files(hub, endpoint, work / "wrk", api)
-    nginx, nginx_url = start_nginx(work / "wrk")
-    reference = {}
-    if nginx:
-        try:
-            reference = {name: wrk(f"{nginx_url}/{name}")["rate"] for name in urls}
-        finally:
-            stop_process(nginx)
-    rates, errors, growth = {}, 0, 0
+    rates, errors, growth = {}, 0, 0  # rates: (file name, "nginx" or processes) -> best req/s
     try:
-        for processes in (1, 2):
-            restart_content(stack, processes)
-            before = content_rss_kib(stack)
-            for name, url in urls.items():
-                check_ok(url)
-                wrk(url, seconds=2)  # each process remembers the file and its distribution
-                cpu = CpuMeter(content_pids(stack))
-                result = wrk(url)
-                print(f"  {WRK_FILES[name].label}, {processes} process(es): {cpu}", flush=True)
-                rates[name, processes] = result["rate"]
-                errors += result["errors"]
-            growth = max(growth, (content_rss_kib(stack) - before) / 1024)
+        # nginx, 1, 2 processes, twice, keeping each one's best: a burst of other work on the
+        # machine during one run does not decide a ratio.
+        for _ in range(WRK_ROUNDS):
+            for name, rate in nginx_rates(work / "wrk").items():
+                rates[name, "nginx"] = max(rates.get((name, "nginx"), 0), rate)
+            for processes in (1, 2):
+                restart_content(stack, processes)
+                before = content_rss_kib(stack)
+                for name, url in urls.items():
+                    label = f"{WRK_FILES[name].label}, {processes} process(es)"
+                    result = wrk_warm(url, stack, label)
+                    rates[name, processes] = max(rates.get((name, processes), 0), result["rate"])
+                    errors += result["errors"]
+                growth = max(growth, (content_rss_kib(stack) - before) / 1024)
     finally:
         usual = int(os.environ.get("PULP_CONTENT_WORKERS") or 2)  # devstack.py's default
         if content_processes_running(stack) != usual:
             restart_content(stack, usual)
-    report_processes(rates, reference, errors, growth)
+    report_processes(rates, errors, growth)
+
+
+def nginx_rates(folder):
+    """{file name: requests/s} of nginx serving `folder` ({} without nginx)."""
+    nginx, nginx_url = start_nginx(folder)
+    if not nginx:
+        return {}
+    try:
+        rates = {name: wrk(f"{nginx_url}/{name}")["rate"] for name in WRK_FILES}
+    finally:
+        stop_process(nginx)
+    for name, rate in rates.items():
+        print(f"  {WRK_FILES[name].label}, nginx: {rate:.0f} req/s", flush=True)
+    return rates
 
 
 @dataclass(frozen=True)
@@ -359,8 +406,8 @@ class WrkFile:
 
 # The small file is bound by the content app's CPU per request: there a second process must
 # scale. The 4 MiB file is bound by the kernel copying bytes over loopback (sendfile, and wrk
-# reading them), which nginx pays as well: one process already gets most of nginx's rate, so
-# a second cannot add 60% and is held to nginx's rate instead.
+# reading them), which nginx pays as well: one process already gets about 0.7x nginx's rate on
+# two cores, so nginx's rate, not 1.6x, is the ceiling of a second; it is held to that instead.
 WRK_FILES = {
     "config.json": WrkFile(
         "warm small json file", HubFile(b'{"architectures": ["BenchModel"]}\n'), 1.6, None
@@ -371,9 +418,19 @@ WRK_FILES = {
 }
 
 
-def report_processes(rates, reference, errors, growth):
+def wrk_warm(url, stack, label):
+    """wrk on `url` once the content app's processes have served it (and remember it)."""
+    check_ok(url)
+    warm_up = wrk(url, seconds=2)
+    cpu = CpuMeter(content_pids(stack))
+    result = wrk(url)
+    print(f"  {label}: {result['rate']:.0f} req/s; {cpu}", flush=True)
+    return {"rate": result["rate"], "errors": warm_up["errors"] + result["errors"]}
+
+
+def report_processes(rates, errors, growth):
     for name, wrk_file in WRK_FILES.items():
-        one, two = rates[name, 1], rates[name, 2]
+        one, two, nginx = rates[name, 1], rates[name, 2], rates.get((name, "nginx"))
         print(f"  {wrk_file.label}: {one:.0f} req/s on 1 process, {two:.0f} on 2", flush=True)
         report_floor(
             f"{WRK_CLIENTS} clients, 2 content processes / 1, {wrk_file.label}",
@@ -381,13 +438,13 @@ def report_processes(rates, reference, errors, growth):
             f"x ({two:.0f} / {one:.0f} req/s)",
             wrk_file.min_scaling,
         )
-        if name in reference:
+        if nginx:
             for processes in (1, 2):
                 report_floor(
                     f"{WRK_CLIENTS} clients, {processes} content process(es) / nginx, "
                     + wrk_file.label,
-                    rates[name, processes] / reference[name],
-                    f"x (nginx {reference[name]:.0f} req/s)",
+                    rates[name, processes] / nginx,
+                    f"x (nginx {nginx:.0f} req/s)",
                     wrk_file.min_vs_nginx if processes == 2 else None,
                 )
     report(
@@ -487,8 +544,9 @@ def restart_content(stack, processes):
         if time.monotonic() > deadline:
             raise SystemExit(f"the content app (pid {pid}) did not stop in 60 s")
         time.sleep(0.1)
-    # devstack.py `run` starts only the services whose pid file names no live process.
-    stack.devstack("run", PULP_CONTENT_WORKERS=str(processes))
+    # devstack.py `run` starts only the services whose pid file names no live process; never
+    # with a fresh database, whatever the environment says.
+    stack.devstack("run", PULP_CONTENT_WORKERS=str(processes), PULP_DB_FRESH="0")
     wait_for_workers(stack, processes)
 
 
