@@ -62,19 +62,27 @@ def find_cached(distro, pinned):
     what another remote (another upstream or token) fetched. A file its repository pins but
     did not store (on_demand, streamed) comes back with the remote to fetch it with.
     """
-    keys = HuggingFaceContent.objects.filter(
-        _pulp_domain_id=distro.pulp_domain_id,
-        repo_type=pinned.repo.repo_type,
-        repo_id=pinned.repo.repo_id,
-        commit=pinned.revision,
-        path_in_repo=pinned.path_in_repo,
-    ).only("commit", "etag", "size")
+    content = (
+        HuggingFaceContent.objects.filter(
+            _pulp_domain_id=distro.pulp_domain_id,
+            repo_type=pinned.repo.repo_type,
+            repo_id=pinned.repo.repo_id,
+            commit=pinned.revision,
+            path_in_repo=pinned.path_in_repo,
+        )
+        .only("commit", "etag", "size")
+        .first()
+    )
+    if content is None:  # a cold file: one query
+        return None
     version = served_version(distro)
-    content = keys.filter(pk__in=version.content).first() if version is not None else None
-    in_repository = content is not None
-    if content is None and distro.remote_id:
-        content = keys.filter(contentartifact__remoteartifact__remote_id=distro.remote_id).first()
-    if content is None:
+    in_repository = version is not None and version.content.filter(pk=content.pk).exists()
+    if not in_repository and not (
+        distro.remote_id
+        and RemoteArtifact.objects.filter(
+            content_artifact__content_id=content.pk, remote_id=distro.remote_id
+        ).exists()
+    ):
         return None
     ca = ContentArtifact.objects.select_related("artifact").filter(content_id=content.pk).first()
     if ca is None:
