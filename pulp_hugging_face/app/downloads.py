@@ -43,8 +43,10 @@ async def fetch_and_store(request, distro, remote, path, info):
     if not lock.try_lead():
         return await _follow(request, lock, distro, remote, path, info)
     try:
-        cached = await _stored(distro, path)
-        if cached is not None:  # a leader finished just before we took the lock
+        # A leader on this host may have finished just before we took the lock (not when the
+        # lock file is new: a leader keeps it until it is done).
+        cached = None if lock.fresh else await _stored(distro, path)
+        if cached is not None:
             return await stored_file_response(request, cached, path.path_in_repo)
         peer = await peers.leading_peer(lock.digest, request)
         if peer is not None:

@@ -27,8 +27,9 @@ class InflightLock:
         self._fd = None
 
     def try_lead(self):
-        """Take the lock if nobody holds it; True when this request is the leader."""
-        self._fd = _try_flock(self.lock_path)
+        """Take the lock if nobody holds it; True when this request is the leader. `fresh` then
+        tells whether no request on this host has led this download before."""
+        self._fd, self.fresh = _try_flock(self.lock_path)
         return self._fd is not None
 
     def new_part_path(self):
@@ -64,14 +65,18 @@ def inflight_directory():
 
 
 def _try_flock(path):
-    """An open descriptor holding the lock on `path`, or None when someone else holds it."""
-    fd = os.open(path, os.O_CREAT | os.O_RDWR, 0o600)
+    """(An open descriptor holding the lock on `path`, or None when someone else holds it;
+    whether this call created the lock file)."""
+    try:
+        fd, created = os.open(path, os.O_CREAT | os.O_EXCL | os.O_RDWR, 0o600), True
+    except FileExistsError:
+        fd, created = os.open(path, os.O_CREAT | os.O_RDWR, 0o600), False
     try:
         fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
     except BlockingIOError:
         os.close(fd)
-        return None
-    return fd
+        return None, False
+    return fd, created
 
 
 def _held(lock_path):

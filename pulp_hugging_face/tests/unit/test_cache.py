@@ -188,3 +188,13 @@ def test_small_files_are_kept_only_while_listening_and_only_when_small(memory):
     assert cache.small_file("/media/artifact/ef/gh") is None
     memory.listening = False
     assert cache.small_file("/media/artifact/ab/cd") is None
+
+
+def test_a_lock_is_fresh_only_for_the_first_leader_on_the_host(settings, tmp_path):
+    settings.WORKING_DIRECTORY = str(tmp_path)
+    first, second, third = (InflightLock("r", f"org/m/resolve/{COMMIT}/f") for _ in range(3))
+    assert first.try_lead() and first.fresh
+    assert not second.try_lead()  # a follower while the first leads
+    first.release()
+    assert third.try_lead() and not third.fresh  # someone led before: look for the stored file
+    third.release()
