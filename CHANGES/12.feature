@@ -8,3 +8,6 @@ clients on a warm small file went from about 2,900 to 15,000 requests/s on the s
 A cold file costs one database query before its download starts (was four), and the re-check
 after taking the single-flight lock is skipped when no request on the host led that download
 before: the first byte of a cold GET now comes 16 ms after the Hub direct's (steady state).
+What upstream says of a commit-pinned file that is not stored yet is remembered per process
+(forgotten with a remote change), so a Hub client's HEAD before its GET costs one upstream
+round trip instead of two.

@@ -87,6 +87,8 @@ class HuggingFaceHandler(Handler):
                 return await self._not_pinned(distro, path.repo, path.revision)
             commit, info = await metadata.resolve_revision(remote, path)
         pinned = path.at(commit)
+        if info is not None:
+            cache.remember_file_info(remote, pinned, info)
         cached = await self._stored_file(distro, pinned)
         if cached is not None and not cached.stored:
             return await self._serve_unstored(request, distro, pinned, cached)
@@ -102,8 +104,18 @@ class HuggingFaceHandler(Handler):
                 code="EntryNotFound",
             )
         if info is None:
-            info = await upstream.file_info(remote, pinned)
+            info = await self._file_info(remote, pinned)
         return await self._from_upstream(request, distro, remote, path.at(info.commit), info)
+
+    @staticmethod
+    async def _file_info(remote, pinned):
+        """What upstream says of a file not stored yet: remembered (a client's HEAD before its
+        GET costs one upstream round trip, not two), else asked."""
+        info = cache.file_info(remote, pinned)
+        if info is None:
+            info = await upstream.file_info(remote, pinned)
+            cache.remember_file_info(remote, pinned, info)
+        return info
 
     @staticmethod
     async def _from_upstream(request, distro, remote, path, info):

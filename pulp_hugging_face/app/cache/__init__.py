@@ -5,7 +5,8 @@ In memory, per content-app process, so a warm request needs no database query:
 - the bytes of small stored files (an artifact's path names its bytes: never out of date),
 - the distribution (and its remote) serving a base path,
 - the stored file of a commit-pinned path, per distribution,
-- the commit a branch or tag pointed at, per remote.
+- the commit a branch or tag pointed at, per remote,
+- what upstream said of a commit-pinned file not stored yet (its blob and size), per remote.
 In the database (`HuggingFaceMetadata`, shared by every process and restart): revisions and
 metadata API answers, trusted for the remote's `metadata_ttl` (commit-addressed ones for good)
 and kept as stale fallbacks while upstream is down, until `HF_METADATA_RETENTION` prunes them.
@@ -93,6 +94,16 @@ def pinned_ref(distro, repo, name):
 def remember_pinned_ref(distro, repo, name, commit):
     if memory.listening:
         memory.pinned_refs.put((distro.pk, repo, name), commit or "")
+
+
+def file_info(remote, pinned):
+    """What the remote's upstream said of a commit-pinned file (blob and size: never change)."""
+    return memory.file_infos.get((remote.pk, pinned.artifact_path())) if memory.listening else None
+
+
+def remember_file_info(remote, pinned, info):
+    if memory.listening:
+        memory.file_infos.put((remote.pk, pinned.artifact_path()), info)
 
 
 def is_fresh(learned_at, remote, immutable=False):

@@ -59,6 +59,7 @@ class Memory:
         self.files = Lru(200_000, self._unindex)  # (distribution pk, artifact path) -> CachedFile
         self.files_of_content = defaultdict(set)  # content pk (str) -> keys in `files`
         self.commits = Lru(100_000)  # (remote pk, revision key) -> (commit, learned at)
+        self.file_infos = Lru(100_000)  # (remote pk, commit-pinned path) -> upstream FileInfo
         self.pinned_refs = Lru(100_000)  # (distribution pk, repo, ref) -> commit, "" if none
 
     def _unindex(self, key, cached):
@@ -92,6 +93,7 @@ class Memory:
         self.distributions.pop_where(served_by_changed)
         if kind == "remote":
             self.commits.pop_where(lambda key, _: str(key[0]) == pk)
+            self.file_infos.pop_where(lambda key, _: str(key[0]) == pk)
         if stale:
             self.files.pop_where(lambda key, _: key[0] in stale)
             self.pinned_refs.pop_where(lambda key, _: key[0] in stale)

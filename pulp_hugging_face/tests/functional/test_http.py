@@ -38,6 +38,21 @@ def test_head_answers_hub_headers_without_body_fetch(hf_distribution, lfs_repo, 
     assert {r["method"] for r in fake_hub.requests} == {"HEAD"}
 
 
+def test_a_head_then_a_get_of_an_uncached_file_ask_upstream_once(
+    hf_distribution, lfs_repo, fake_hub
+):
+    """A Hub client HEADs before it GETs: the GET reuses what upstream said of the file."""
+    repo_id, commit, data, _ = lfs_repo
+    url = f"{hf_distribution()['endpoint']}/{repo_id}/resolve/{commit}/w.bin"
+    fake_hub.reset_log()
+    with requests.Session() as client:  # one connection, as a client keeps it
+        assert client.head(url, timeout=30).status_code == 200
+        assert client.get(url, timeout=30).content == data
+    heads = [r for r in fake_hub.requests if r["method"] == "HEAD" and r["file"] == "w.bin"]
+    assert len(heads) == 1
+    assert len(fake_hub.body_fetches("w.bin")) == 1
+
+
 def test_range_on_cached_and_uncached_files(hf_distribution, lfs_repo):
     repo_id, commit, data, _ = lfs_repo
     endpoint = hf_distribution()["endpoint"]

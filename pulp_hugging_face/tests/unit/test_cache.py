@@ -198,3 +198,15 @@ def test_a_lock_is_fresh_only_for_the_first_leader_on_the_host(settings, tmp_pat
     first.release()
     assert third.try_lead() and not third.fresh  # someone led before: look for the stored file
     third.release()
+
+
+def test_what_an_upstream_said_of_files_is_forgotten_with_its_remote(memory):
+    r1, r2 = SimpleNamespace(pk="r1"), SimpleNamespace(pk="r2")
+    info = SimpleNamespace(commit=COMMIT, etag="e" * 64, size=5)
+    for remote in (r1, r2):
+        cache.remember_file_info(remote, pinned("w.bin"), info)
+    assert cache.file_info(r1, pinned("w.bin")) is info
+    assert cache.file_info(r1, pinned("other.bin")) is None
+    memory.forget("remote:r1")
+    assert cache.file_info(r1, pinned("w.bin")) is None
+    assert cache.file_info(r2, pinned("w.bin")) is info
