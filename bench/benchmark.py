@@ -62,14 +62,9 @@ def report(name, value, unit, target, ok):
     print(f"  {name}: {value:.3g} {unit} (target {target})", flush=True)
 
 
-def curl_seconds(url, out="/dev/null"):
-    result = subprocess.run(
-        ["curl", "-sf", "-o", out, "-w", "%{time_total}", url],
-        capture_output=True,
-        text=True,
-        check=True,
-    )
-    return float(result.stdout)
+def curl_seconds(url):
+    """Seconds a whole GET of `url` takes (curl, so the client is not the bottleneck)."""
+    return curl_timings(url)[1]
 
 
 def cold_first_byte_steady(hub, endpoint, api, mbps, files=8, warmup=2):
