@@ -7,6 +7,8 @@ has a content guard. For the Hub routes, `install()` puts `hub_domain` in the pl
 middleware; the handler calls `authenticate()` when a guard, or pulpcore's own handler, asks.
 """
 
+import logging
+
 from aiohttp import web
 from asgiref.sync import sync_to_async
 from django.db.utils import DatabaseError, InterfaceError
@@ -18,11 +20,16 @@ from pulpcore.content.handler import Handler, PathNotResolved
 
 from . import cache
 
+log = logging.getLogger(__name__)
+
 
 def install(app, hub_handlers):
     """Answer the routes of `hub_handlers` without pulpcore's per-request authentication; every
     other route keeps it. Call before the app starts (its middlewares freeze then)."""
     pulpcore_middleware = pulp_authentication.authenticate
+    if pulpcore_middleware not in app.middlewares:  # another pulpcore: leave its chain alone
+        log.warning("pulpcore's content authentication middleware not found; Hub requests keep it.")
+        return
     position = list(app.middlewares).index(pulpcore_middleware)
 
     @web.middleware

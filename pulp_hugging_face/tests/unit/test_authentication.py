@@ -20,3 +20,9 @@ def test_only_the_hub_routes_skip_pulpcores_authentication():
     assert middlewares[0] is pulp_authentication.guid
     assert pulp_authentication.authenticate not in middlewares
     assert len(middlewares) == 2
+
+
+def test_without_pulpcores_middleware_the_chain_is_left_alone():
+    app = web.Application(middlewares=[pulp_authentication.guid])
+    authentication.install(app, (hub_route,))
+    assert list(app.middlewares) == [pulp_authentication.guid]
