@@ -13,10 +13,19 @@ from . import cache
 
 CHUNK_SIZE = 1 << 20
 # Requests a plain answer from memory would not honour: aiohttp's FileResponse answers them.
-CONDITIONAL_HEADERS = {
-    istr(name) for name in ("Range", "If-Range", "If-Match", "If-None-Match", "If-Modified-Since")
-}
-CONDITIONAL_HEADERS.add(istr("If-Unmodified-Since"))
+CONDITIONAL_HEADERS = frozenset(
+    map(
+        istr,
+        (
+            "Range",
+            "If-Range",
+            "If-Match",
+            "If-None-Match",
+            "If-Modified-Since",
+            "If-Unmodified-Since",
+        ),
+    )
+)
 
 
 def hub_error(status, message, headers=None, code=None):

@@ -27,7 +27,7 @@ from django.utils import timezone
 
 from ..models import HuggingFaceMetadata
 from .changes import connect_signals, listen_forever  # noqa: F401
-from .memory import SMALL_FILE, memory  # noqa: F401
+from .memory import SMALL_FILE, memory
 
 
 def domain(name):
