@@ -11,3 +11,7 @@ before: the first byte of a cold GET now comes 16 ms after the Hub direct's (ste
 What upstream says of a commit-pinned file that is not stored yet is remembered per process
 (forgotten with a remote change), so a Hub client's HEAD before its GET costs one upstream
 round trip instead of two.
+A GET of a file not stored yet with no HEAD before it (curl, a browser, a script) learns the
+commit, ETag and size from upstream's answer to the GET itself (the Hub's redirect to its CDN,
+or its 200) instead of asking a HEAD first: one upstream round trip less before the first byte.
+An upstream that answers such a GET with a body of unknown length is still asked its size first.

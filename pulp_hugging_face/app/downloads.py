@@ -9,13 +9,14 @@ host's content app instead of upstream, and lets that host store it.
 
 import asyncio
 import logging
+from contextlib import asynccontextmanager
 
 from aiohttp import web
 from asgiref.sync import sync_to_async
 
 from pulpcore.plugin.models import Remote
 
-from . import peers, upstream
+from . import cache, peers, upstream
 from .inflight import InflightLock
 from .repository_adds import add_to_repository
 from .responses import abort, file_headers, stored_file_response
@@ -35,12 +36,27 @@ FOLLOW_POLL = 0.02
 PEER_STORE_WAIT = 30  # seconds a host that followed another waits for that host to store
 
 
-async def fetch_and_store(request, distro, remote, path, info):
-    """Fetch an uncached file once, however many clients ask for it at the same time."""
-    if remote.policy == Remote.STREAMED or info.size is None:
+async def file_info(remote, path):
+    """What upstream says of a commit-pinned file not stored yet: remembered (a client's HEAD
+    before its GET costs one upstream round trip, not two), else asked."""
+    info = cache.file_info(remote, path)
+    if info is None:
+        info = await upstream.file_info(remote, path)
+        cache.remember_file_info(remote, path, info)
+    return info
+
+
+async def fetch_and_store(request, distro, remote, path, info=None):
+    """Fetch an uncached file once, however many clients ask for it at the same time.
+
+    Without `info` (nobody asked upstream about the file yet), the leading download learns it
+    from upstream's answer to its GET.
+    """
+    if remote.policy == Remote.STREAMED or (info is not None and info.size is None):
         return await _download(request, distro, remote, path, info, None)
     lock = InflightLock(remote.pk, path.artifact_path())
     if not lock.try_lead():
+        info = info or await file_info(remote, path)
         return await _follow(request, lock, distro, remote, path, info)
     try:
         # A leader on this host may have finished just before we took the lock (not when the
@@ -50,6 +66,7 @@ async def fetch_and_store(request, distro, remote, path, info):
             return await stored_file_response(request, cached, path.path_in_repo)
         peer = await peers.leading_peer(lock.digest, request)
         if peer is not None:
+            info = info or await file_info(remote, path)
             return await _download(request, distro, remote, path, info, lock, peer=peer)
         try:
             return await _download(request, distro, remote, path, info, lock)
@@ -90,13 +107,9 @@ async def _download(request, distro, remote, path, info, lock, peer=None):
     complete wrong file. If the client goes away a stored download still completes.
     """
     loop = asyncio.get_running_loop()
-    if lock:
+    if lock and info:
         await loop.run_in_executor(None, ensure_room, lock.directory, info.size)
-    part = lock.new_part_path() if lock else None
-    sink = ArtifactSink(info.etag, info.size, part, keep=bool(lock))
-    response = web.StreamResponse(
-        headers=file_headers(info.commit, info.etag, info.size, path.path_in_repo)
-    )
+    sink = response = None
     client_gone = False
 
     async def send(chunk):
@@ -108,8 +121,19 @@ async def _download(request, distro, remote, path, info, lock, peer=None):
                 client_gone = True
 
     try:
-        source = peers.open_peer(peer, request) if peer else upstream.open_file(remote, path)
-        async with source as up:
+        async with _source(request, remote, path, info, peer) as (up, learned):
+            if info is None:
+                info = learned
+                cache.remember_file_info(remote, path, info)
+                if info.size is None:
+                    lock = None  # an unknown size cannot be verified: streamed, not stored
+                elif lock:
+                    await loop.run_in_executor(None, ensure_room, lock.directory, info.size)
+            part = lock.new_part_path() if lock else None
+            sink = ArtifactSink(info.etag, info.size, part, keep=bool(lock))
+            response = web.StreamResponse(
+                headers=file_headers(info.commit, info.etag, info.size, path.path_in_repo)
+            )
             size = info.size if info.size is not None else up.content_length
             if size is not None:
                 response.content_length = size
@@ -132,14 +156,16 @@ async def _download(request, distro, remote, path, info, lock, peer=None):
         if held is not None:
             await send(held)
     except (upstream.UpstreamError, IntegrityMismatch, StorageFull) as exc:
-        sink.discard()
-        if not response.prepared:
+        if sink:
+            sink.discard()
+        if response is None or not response.prepared:
             raise
         log.warning("Aborted %s: %s", path.artifact_path(), exc)
         abort(request)
         return response
     except BaseException:
-        sink.discard()
+        if sink:
+            sink.discard()
         raise
     if not client_gone:
         await response.write_eof()  # verified: the client is done, storing goes on
@@ -149,6 +175,19 @@ async def _download(request, distro, remote, path, info, lock, peer=None):
     elif lock:
         await asyncio.shield(_store(distro, remote, path, info, sink))
     return response
+
+
+@asynccontextmanager
+async def _source(request, remote, path, info, peer):
+    """The body to stream and the file's info: from the `peer` host leading the download, from
+    upstream with `info` known, or from upstream's answer to the GET itself."""
+    if info is None:
+        async with upstream.open_file_with_info(remote, path) as (response, learned):
+            yield response, learned
+        return
+    source = peers.open_peer(peer, request) if peer else upstream.open_file(remote, path)
+    async with source as response:
+        yield response, info
 
 
 async def _stored_by_peer(distro, path):

@@ -103,19 +103,12 @@ class HuggingFaceHandler(Handler):
                 headers={"X-Repo-Commit": commit},
                 code="EntryNotFound",
             )
+        info = info or cache.file_info(remote, pinned)
+        if info is None and request.method == "GET" and not request.headers.get("Range"):
+            return await downloads.fetch_and_store(request, distro, remote, pinned)
         if info is None:
-            info = await self._file_info(remote, pinned)
+            info = await downloads.file_info(remote, pinned)
         return await self._from_upstream(request, distro, remote, path.at(info.commit), info)
-
-    @staticmethod
-    async def _file_info(remote, pinned):
-        """What upstream says of a file not stored yet: remembered (a client's HEAD before its
-        GET costs one upstream round trip, not two), else asked."""
-        info = cache.file_info(remote, pinned)
-        if info is None:
-            info = await upstream.file_info(remote, pinned)
-            cache.remember_file_info(remote, pinned, info)
-        return info
 
     @staticmethod
     async def _from_upstream(request, distro, remote, path, info):

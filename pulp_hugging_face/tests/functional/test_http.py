@@ -53,6 +53,38 @@ def test_a_head_then_a_get_of_an_uncached_file_ask_upstream_once(
     assert len(fake_hub.body_fetches("w.bin")) == 1
 
 
+@pytest.mark.parametrize("name", ["w.bin", "small.txt"])
+def test_a_plain_get_of_an_uncached_file_asks_upstream_no_head(
+    pulp_api, hf_distribution, lfs_repo, fake_hub, name
+):
+    """A client that GETs without a HEAD (curl, a browser): what the file is comes from
+    upstream's answer to the GET itself (its redirect to the CDN, or its 200), so the first byte
+    waits for one upstream round trip, not two."""
+    repo_id, commit, data, tree = lfs_repo
+    url = f"{hf_distribution()['endpoint']}/{repo_id}/resolve/{commit}/{name}"
+    fake_hub.reset_log()
+    response = requests.get(url, timeout=30)
+    assert response.status_code == 200
+    assert response.content == (data if name == "w.bin" else b"0123456789")
+    assert response.headers["X-Repo-Commit"] == commit
+    etag_header = "X-Linked-Etag" if name == "w.bin" else "ETag"
+    assert response.headers[etag_header] == f'"{tree[name].etag}"'
+    assert [r["method"] for r in fake_hub.requests if r["file"] == name] == ["GET"]
+    pulp_api.wait_for_units(1, repo_id=repo_id, path_in_repo=name)
+    again = requests.get(url, timeout=30)  # stored: from Pulp, upstream not asked
+    assert again.content == response.content
+    assert [r["method"] for r in fake_hub.requests if r["file"] == name] == ["GET"]
+
+
+def test_a_plain_get_of_a_missing_file_is_the_hubs_error(hf_distribution, lfs_repo):
+    repo_id, commit, _, _ = lfs_repo
+    url = f"{hf_distribution()['endpoint']}/{repo_id}/resolve/{commit}/nope.bin"
+    response = requests.get(url, timeout=30)
+    assert response.status_code == 404
+    assert response.headers["X-Error-Code"] == "EntryNotFound"
+    assert response.headers["X-Repo-Commit"] == commit
+
+
 def test_range_on_cached_and_uncached_files(hf_distribution, lfs_repo):
     repo_id, commit, data, _ = lfs_repo
     endpoint = hf_distribution()["endpoint"]
