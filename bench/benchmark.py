@@ -4,11 +4,13 @@
 
 Starts (or reuses) the test stack of the functional tests and a fake Hub, then measures:
 
-- warm GET of a large file through Pulp vs nginx serving the same bytes (sendfile): >= 0.8x
-- cold GET through Pulp vs the same download straight from the fake Hub/CDN: <= 1.05x, and its
-  first byte no more than 20 ms after the Hub direct's (following the redirect, as clients do)
+- warm GET of a large file through Pulp vs nginx serving the same bytes (sendfile): >= 0.95x
+- cold GET through Pulp vs the same download straight from the fake Hub/CDN: <= 1.05x with a
+  throttled upstream, <= 1.2x unthrottled, and its first byte no more than 20 ms after the Hub
+  direct's (following the redirect, as clients do)
 - HEAD on a cached file: p50 <= 0.5 ms, p99 <= 1 ms, and no upstream call
-- warm snapshot_download of 1,000 files through Pulp vs against the fake Hub direct: <= 2x
+- warm snapshot_download of 1,000 files through Pulp vs against the fake Hub direct: <= 1.2x;
+  of a 132-file dataset (parquet-like LFS shards and small files): <= 1.1x
 - 64 concurrent clients (GET + HEAD of cached files): 0 errors
 - immediate sync of the 1,000-file repo vs snapshot_download of it from the fake Hub: <= 1.5x,
   and the sync task's peak memory for 1,000 files vs 100 files: <= 1.3x (flat)
@@ -19,11 +21,11 @@ Starts (or reuses) the test stack of the functional tests and a fake Hub, then m
 - wrk, 64 keep-alive clients for 10 s on warm files, against nginx serving the same bytes and
   the content app restarted with 1 and with 2 processes (two rounds, best of each): on a small
   json file, 2 processes >= 1.6x the requests/s of 1; on a 4 MiB LFS file (bound by copying
-  bytes over loopback, as nginx is), 2 processes >= 0.62x nginx (the other ratios
+  bytes over loopback, as nginx is), 2 processes >= 0.8x nginx (the other ratios
   informational); 0 errors; the content app's resident memory (master and workers) grows
   < 100 MiB under that load
 - warm snapshot_download of 10,000 files (--many-files) through Pulp vs against the fake Hub
-  direct: <= 2x (the cold pass's time is reported too)
+  direct: <= 1.2x (the cold pass's time is reported too)
 
 nginx is optional (Debian: `apt-get install nginx-light`); without it those ratios are skipped,
 and so is wrk's part without wrk. Downloads use curl, so the client is not the bottleneck.
@@ -242,8 +244,9 @@ def run(args, hub, endpoint, work, api, stack):
         url = pulp_url if rate is None else pulp_url.replace("/big.bin", "/big-copy.bin")
         cold_first, cold = curl_timings(url)
         print(f"  cold GET {cold:.3f} s, upstream direct {direct:.3f} s ({label})", flush=True)
-        ok = cold / direct <= 1.05
-        report(f"cold GET / upstream direct, {label}", cold / direct, "x", "<= 1.05x", ok)
+        most = 1.05 if rate else 1.2
+        ok = cold / direct <= most
+        report(f"cold GET / upstream direct, {label}", cold / direct, "x", f"<= {most}x", ok)
         extra = (cold_first - direct_first) * 1000
         name = f"cold GET first byte, later than the Hub direct's, {label}"
         report(name, extra, f"ms ({direct_first * 1000:.1f} ms direct)", "<= 20 ms", extra <= 20)
@@ -261,7 +264,7 @@ def run(args, hub, endpoint, work, api, stack):
         finally:
             nginx.terminate()
         ratio = base / warm
-        report("warm GET throughput / nginx", ratio, "x", ">= 0.8x", ratio >= 0.8)
+        report("warm GET throughput / nginx", ratio, "x", ">= 0.95x", ratio >= 0.95)
     print(f"  warm GET: {size / warm / 1e9:.2f} GB/s", flush=True)
 
     # HEAD on a cached file.
@@ -276,11 +279,8 @@ def run(args, hub, endpoint, work, api, stack):
     snap_id = f"bench/many-{uuid.uuid4().hex[:8]}"
     files = {f"shard/{i:04d}.json": f'{{"i": {i}}}'.encode() for i in range(args.files)}
     hub.add_repo(snap_id).commit(files)
-    direct_s = snapshot_seconds(snap_id, hub.url, work / "direct")
-    snapshot_seconds(snap_id, endpoint, work / "cold")
-    warm_s = min(snapshot_seconds(snap_id, endpoint, work / f"warm{i}") for i in range(2))
-    ratio = warm_s / direct_s
-    report(f"warm snapshot of {args.files} files / Hub direct", ratio, "x", "<= 2x", ratio <= 2)
+    direct_s, _ = warm_snapshot(snap_id, hub, endpoint, work, api, f"{args.files} files", 1.2)
+    dataset_snapshot(hub, endpoint, work, api)
 
     # Sync (immediate) of the same repo into a repository, and the task's memory.
     sync_s, peak_mib = sync_seconds(api, hub, snap_id, stack)
@@ -469,7 +469,7 @@ WRK_FILES = {
         "warm small json file", HubFile(b'{"architectures": ["BenchModel"]}\n'), 1.6, None
     ),
     "model-4m.bin": WrkFile(
-        "warm 4 MiB LFS file", HubFile(os.urandom(4 * 1024 * 1024), lfs=True), None, 0.62
+        "warm 4 MiB LFS file", HubFile(os.urandom(4 * 1024 * 1024), lfs=True), None, 0.8
     ),
 }
 
@@ -718,15 +718,8 @@ def many_files_snapshot(count, hub, endpoint, work, api):
     snap_id = f"bench/many{count}-{uuid.uuid4().hex[:8]}"
     files = {f"shard/{i:05d}.json": f'{{"i": {i}}}'.encode() for i in range(count)}
     hub.add_repo(snap_id).commit(files)
-    direct_s = min(snapshot_seconds(snap_id, hub.url, work / f"many-direct{i}") for i in range(2))
-    cold_s = snapshot_seconds(snap_id, endpoint, work / "many-cold")
-    print(f"  cold snapshot of {count} files through Pulp: {cold_s:.1f} s", flush=True)
-    wait_for_idle_tasks(api)
-    warm_s = min(snapshot_seconds(snap_id, endpoint, work / f"many-warm{i}") for i in range(2))
-    print(f"  warm {warm_s:.1f} s, Hub direct {direct_s:.1f} s", flush=True)
+    _, cold_s = warm_snapshot(snap_id, hub, endpoint, work, api, f"{count} files", 1.2)
     report(f"cold snapshot of {count} files through Pulp", cold_s, "s", "info", True)
-    ratio = warm_s / direct_s
-    report(f"warm snapshot of {count} files / Hub direct", ratio, "x", "<= 2x", ratio <= 2)
 
 
 def sync_seconds(api, hub, repo_id, stack):
@@ -767,10 +760,51 @@ def task_process_rss(stack):
     return total
 
 
-def snapshot_seconds(repo_id, endpoint, cache):
+def warm_snapshot(repo_id, hub, endpoint, work, api, label, most, repo_type=None):
+    """Warm snapshot_download through Pulp / against the fake Hub direct (best of two each, the
+    warm ones once the cold pass's repository adds have landed), held to `most`.
+
+    Returns (direct seconds, cold seconds through Pulp)."""
+    tag = uuid.uuid4().hex[:8]
+
+    def best(url, name):
+        return min(
+            snapshot_seconds(repo_id, url, work / f"{name}-{tag}-{i}", repo_type) for i in range(2)
+        )
+
+    direct_s = best(hub.url, "direct")
+    cold_s = snapshot_seconds(repo_id, endpoint, work / f"cold-{tag}", repo_type)
+    wait_for_idle_tasks(api)
+    warm_s = best(endpoint, "warm")
+    print(
+        f"  {label}: cold {cold_s:.2f} s, warm {warm_s:.2f} s, direct {direct_s:.2f} s", flush=True
+    )
+    ratio = warm_s / direct_s
+    report(f"warm snapshot of {label} / Hub direct", ratio, "x", f"<= {most}x", ratio <= most)
+    return direct_s, cold_s
+
+
+def dataset_snapshot(hub, endpoint, work, api):
+    """A dataset as the Hub has many: 128 parquet shards (LFS), a validation split, a card."""
+    repo_id = f"bench/dataset-{uuid.uuid4().hex[:8]}"
+    files = {
+        f"data/train-{i:05d}-of-00128.parquet": HubFile(os.urandom(512 * 1024), lfs=True)
+        for i in range(128)
+    }
+    files["data/validation-00000-of-00001.parquet"] = HubFile(os.urandom(2 << 20), lfs=True)
+    files["README.md"] = b"---\nlicense: mit\n---\n# A benchmark dataset\n"
+    files[".gitattributes"] = b"*.parquet filter=lfs diff=lfs merge=lfs -text\n"
+    files["dataset_info.json"] = b'{"splits": ["train", "validation"]}\n'
+    hub.add_repo(repo_id, repo_type="dataset").commit(files)
+    label = f"a {len(files)}-file dataset"
+    warm_snapshot(repo_id, hub, endpoint, work, api, label, 1.1, "dataset")
+
+
+def snapshot_seconds(repo_id, endpoint, cache, repo_type=None):
     code = (
         "import sys, time; from huggingface_hub import snapshot_download; t = time.perf_counter();"
-        f"snapshot_download({repo_id!r}, cache_dir={str(cache)!r}, endpoint={endpoint!r});"
+        f"snapshot_download({repo_id!r}, cache_dir={str(cache)!r}, endpoint={endpoint!r},"
+        f" repo_type={repo_type!r});"
         "print(time.perf_counter() - t)"
     )
     env = dict(os.environ, HF_HUB_DISABLE_PROGRESS_BARS="1", HF_HUB_DISABLE_TELEMETRY="1")

@@ -1,0 +1,142 @@
+"""Where the content app's time goes per request: py-spy on one content-app process under wrk.
+
+    .venv/bin/python bench/profile.py [--seconds 10]
+
+Needs wrk (Debian) and py-spy (`uv pip install py-spy` into .venv).
+
+Starts (or reuses) the bench's stack with one content-app process and a fake Hub, stores a
+small file through pull-through, then samples that process with py-spy while wrk's 64
+keep-alive clients send warm HEADs of it, and then warm GETs. For each load it prints the
+requests/s and the functions that took the most samples: by their own time, and by their time
+with what they call. py-spy counts only samples where the process runs Python or is in a system
+call other than waiting for the network, so shares are of the busy time.
+"""
+
+import argparse
+import collections
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import uuid
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).parent))
+
+from benchmark import (  # noqa: E402
+    WRK_CLIENTS,
+    check_ok,
+    content_pids,
+    curl_seconds,
+    restart_content,
+    wait_for_idle_tasks,
+    wait_until_served_warm,
+)
+from hf_fake_hub import FakeHub, HubFile  # noqa: E402
+
+from pulp_hugging_face.pytest_plugin import PulpApi, main_stack  # noqa: E402
+
+TOP = 12
+PY_SPY = shutil.which("py-spy") or str(Path(sys.executable).with_name("py-spy"))
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--seconds", type=int, default=10, help="seconds of wrk per load")
+    args = parser.parse_args()
+    stack = main_stack()
+    stack.devstack("run")
+    restart_content(stack, 1)
+    hub = FakeHub().start()
+    api = PulpApi(stack.api)
+    try:
+        url = small_file_url(hub, api)
+        worker = content_pids(stack)[1]
+        for method in ("HEAD", "GET"):
+            rate, samples = profile(worker, url, method, args.seconds)
+            print(f"\n## warm {method} of a small file: {rate:.0f} requests/s, one process\n")
+            print_top(samples)
+    finally:
+        api.cleanup()
+        hub.stop()
+        restart_content(stack, int(os.environ.get("PULP_CONTENT_WORKERS") or 2))
+
+
+def small_file_url(hub, api):
+    """A small json file, stored through pull-through and answered warm."""
+    name = f"profile-{uuid.uuid4().hex[:8]}"
+    remote = api.create("remotes", name=name, url=hub.url)
+    repository = api.create("repositories", name=name)
+    distribution = api.create(
+        "distributions",
+        name=name,
+        base_path=name,
+        remote=remote["pulp_href"],
+        repository=repository["pulp_href"],
+    )
+    repo_id = f"bench/{name}"
+    commit = hub.add_repo(repo_id).commit({"config.json": HubFile(b'{"model_type": "bench"}\n')})
+    url = f"{distribution['base_url'].rstrip('/')}/{repo_id}/resolve/{commit}/config.json"
+    curl_seconds(url)
+    wait_for_idle_tasks(api)
+    wait_until_served_warm(hub, url)
+    check_ok(url)
+    return url
+
+
+def profile(pid, url, method, seconds):
+    """(requests/s, {stack: samples}) of `pid` while wrk sends `method` requests to `url`."""
+    with tempfile.TemporaryDirectory() as folder:
+        script = Path(folder) / "method.lua"
+        script.write_text(f'wrk.method = "{method}"\n')
+        raw = Path(folder) / "profile.txt"
+        wrk = ["wrk", "-t", "2", "-c", str(WRK_CLIENTS), "-s", str(script)]
+        subprocess.run([*wrk, "-d", "2s", url], capture_output=True, check=True)  # warm-up
+        spy = subprocess.Popen(
+            [PY_SPY, "record", "--pid", str(pid), "--duration", str(seconds), "--rate", "250"]
+            + ["--format", "raw", "--output", str(raw), "--nonblocking"],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        result = subprocess.run(
+            [*wrk, "-d", f"{seconds}s", url], capture_output=True, text=True, check=True
+        )
+        spy.wait(timeout=seconds + 30)
+        rate = float(result.stdout.split("Requests/sec:")[1].split()[0])
+        samples = collections.Counter()
+        for line in raw.read_text().splitlines():
+            stack, _, count = line.rpartition(" ")
+            samples[stack] += int(count)
+    return rate, samples
+
+
+def print_top(samples):
+    total = sum(samples.values()) or 1
+    own, inclusive = collections.Counter(), collections.Counter()
+    for stack, count in samples.items():
+        frames = [short(frame) for frame in stack.split(";")]
+        own[frames[-1]] += count
+        for frame in set(frames):
+            inclusive[frame] += count
+    for title, counter in (("own time", own), ("with callees", inclusive)):
+        print(f"| {title} | share of samples |\n|---|---|")
+        for frame, count in counter.most_common(TOP):
+            print(f"| `{frame}` | {100 * count / total:.1f} % |")
+        print()
+
+
+def short(frame):
+    """`function (path:line)` -> `function (package/module.py)`."""
+    function, _, where = frame.partition(" (")
+    path = where.rstrip(")").rsplit(":", 1)[0]
+    parts = Path(path).parts
+    for anchor in ("site-packages", "lib"):
+        if anchor in parts:
+            parts = parts[len(parts) - parts[::-1].index(anchor) :]
+            break
+    return f"{function} ({'/'.join(parts[-2:])})"
+
+
+if __name__ == "__main__":
+    main()
