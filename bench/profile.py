@@ -2,19 +2,20 @@
 
     .venv/bin/python bench/profile.py [--seconds 10]
 
-Needs wrk (Debian) and py-spy (`uv pip install py-spy` into .venv).
+Needs wrk and ab (Debian: wrk, apache2-utils) and py-spy (`uv pip install py-spy` into .venv).
 
 Starts (or reuses) the bench's stack with one content-app process and a fake Hub, stores a
-small file through pull-through, then samples that process with py-spy while wrk's 64
-keep-alive clients send warm HEADs of it, and then warm GETs. For each load it prints the
-requests/s and the functions that took the most samples: by their own time, and by their time
-with what they call. py-spy counts only samples where the process runs Python or is in a system
-call other than waiting for the network, so shares are of the busy time.
+small file through pull-through, then samples that process with py-spy while 64 keep-alive
+clients send warm HEADs of it (ab), and then warm GETs (wrk). For each load it prints the
+requests/s, the functions that took the most samples of their own, and each package's share.
+py-spy counts only samples where the process runs Python or is in a system call other than
+waiting for the network, so shares are of the busy time.
 """
 
 import argparse
 import collections
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -86,43 +87,52 @@ def small_file_url(hub, api):
 
 
 def profile(pid, url, method, seconds):
-    """(requests/s, {stack: samples}) of `pid` while wrk sends `method` requests to `url`."""
+    """(requests/s, {stack: samples}) of `pid` while 64 keep-alive clients send `method`
+    requests to `url`: wrk for GETs, ab for HEADs (wrk waits for a body after a HEAD)."""
     with tempfile.TemporaryDirectory() as folder:
-        script = Path(folder) / "method.lua"
-        script.write_text(f'wrk.method = "{method}"\n')
         raw = Path(folder) / "profile.txt"
-        wrk = ["wrk", "-t", "2", "-c", str(WRK_CLIENTS), "-s", str(script)]
-        subprocess.run([*wrk, "-d", "2s", url], capture_output=True, check=True)  # warm-up
+        subprocess.run(load(method, url, 2), capture_output=True, check=True)  # warm-up
         spy = subprocess.Popen(
             [PY_SPY, "record", "--pid", str(pid), "--duration", str(seconds), "--rate", "250"]
             + ["--format", "raw", "--output", str(raw), "--nonblocking"],
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
         )
-        result = subprocess.run(
-            [*wrk, "-d", f"{seconds}s", url], capture_output=True, text=True, check=True
-        )
+        result = subprocess.run(load(method, url, seconds), capture_output=True, text=True)
         spy.wait(timeout=seconds + 30)
-        rate = float(result.stdout.split("Requests/sec:")[1].split()[0])
+        found = re.search(r"Requests(?:/sec| per second):\s+([\d.]+)", result.stdout)
+        if result.returncode or not found:
+            raise SystemExit(f"the load generator failed:\n{result.stdout}{result.stderr}")
         samples = collections.Counter()
         for line in raw.read_text().splitlines():
             stack, _, count = line.rpartition(" ")
             samples[stack] += int(count)
-    return rate, samples
+    return float(found.group(1)), samples
+
+
+def load(method, url, seconds):
+    """The command line of a load of `seconds` of `method` requests from 64 clients."""
+    if method == "HEAD":
+        return ["ab", "-q", "-k", "-i", "-c", str(WRK_CLIENTS), "-t", str(seconds)] + [
+            "-n",
+            "100000000",
+            url,
+        ]
+    return ["wrk", "-t", "2", "-c", str(WRK_CLIENTS), "-d", f"{seconds}s", url]
 
 
 def print_top(samples):
+    """The functions with the most samples of their own, and the share of each package."""
     total = sum(samples.values()) or 1
-    own, inclusive = collections.Counter(), collections.Counter()
+    own, packages = collections.Counter(), collections.Counter()
     for stack, count in samples.items():
-        frames = [short(frame) for frame in stack.split(";")]
-        own[frames[-1]] += count
-        for frame in set(frames):
-            inclusive[frame] += count
-    for title, counter in (("own time", own), ("with callees", inclusive)):
-        print(f"| {title} | share of samples |\n|---|---|")
-        for frame, count in counter.most_common(TOP):
-            print(f"| `{frame}` | {100 * count / total:.1f} % |")
+        frame = short(stack.rsplit(";", 1)[-1])
+        own[frame] += count
+        packages[frame.rsplit("(", 1)[-1].split("/")[0]] += count
+    for title, counter in (("function", own), ("package or module", packages)):
+        print(f"| {title} (own time) | share of samples |\n|---|---|")
+        for name, count in counter.most_common(TOP):
+            print(f"| `{name}` | {100 * count / total:.1f} % |")
         print()
 
 

@@ -12,6 +12,7 @@ unblocked, the process wakes the workers every few seconds.
 
 import asyncio
 import logging
+import time
 
 from asgiref.sync import sync_to_async
 from django.db import connection
@@ -24,6 +25,10 @@ log = logging.getLogger(__name__)
 BATCH_WINDOW = 2.0
 BATCH_MAX = 500
 WAKE_INTERVAL = 5.0
+# A file served again soon after its add was queued is not queued again: until the new version's
+# change notification reaches the content app, every request for it would (a query each).
+RECENT_SECONDS = 60.0
+RECENT_MAX = 100_000
 
 
 class RepositoryAdds:
@@ -36,6 +41,18 @@ class RepositoryAdds:
         self._timers = {}
         self._queued = set()  # dispatched adds no worker has unblocked yet
         self._waker = None
+        self._recent = {}  # (repository pk, content pk) -> when its add was last asked for
+
+    def asked_recently(self, repository_pk, content_pk):
+        """Whether this add was asked for in the last RECENT_SECONDS; records that it is now."""
+        now = time.monotonic()
+        key = (repository_pk, content_pk)
+        if now - self._recent.get(key, -RECENT_SECONDS) < RECENT_SECONDS:
+            return True
+        if len(self._recent) >= RECENT_MAX:
+            self._recent = {k: t for k, t in self._recent.items() if now - t < RECENT_SECONDS}
+        self._recent[key] = now
+        return False
 
     async def add(self, repository, content_pk):
         _, pks = self._pending.setdefault(repository.pk, (repository, set()))
@@ -107,7 +124,9 @@ pending = RepositoryAdds()
 
 async def add_to_repository(distro, content_artifact):
     """Queue a served file for the distribution's repository, if it takes pull-through adds."""
-    if distro.repository_id:
+    if distro.repository_id and not pending.asked_recently(
+        distro.repository_id, content_artifact.content_id
+    ):
         repository = await distro.repository.acast()
         if repository.PULL_THROUGH_SUPPORTED:
             await pending.add(repository, content_artifact.content_id)
