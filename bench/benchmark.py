@@ -704,7 +704,10 @@ def machine_busy_seconds():
 
 
 def wait_for_idle_tasks(api, timeout=600):
-    """Wait until no task waits or runs (pull-through adds, syncs)."""
+    """Wait until no task waits or runs (pull-through adds, syncs), past the content app's batch
+    window for pull-through adds (repository_adds.BATCH_WINDOW, 2 s): an add dispatched after a
+    measurement started would empty what the content app remembers of the distribution."""
+    time.sleep(2.5)
     deadline = time.monotonic() + timeout
     while api.get("/pulp/api/v3/tasks/", state__in="waiting,running", limit=1)["count"]:
         if time.monotonic() > deadline:

@@ -40,10 +40,14 @@ class HuggingFaceHandler(Handler):
             hub.refuse_control_bytes(path)  # before any lookup: PostgreSQL refuses NUL, too
         except hub.HubPathError as exc:
             return hub_error(400, str(exc))
-        found = cache.distribution(get_domain_pk(), Handler._base_paths(path))
+        domain_pk = get_domain_pk()
+        found = cache.distribution(domain_pk, Handler._base_paths(path))
         if found is None:
             try:
-                found = await sync_to_async(self._load_distribution)(path)
+                found = await cache.looked_up_once(
+                    ("distribution", domain_pk, path),
+                    lambda: sync_to_async(self._load_distribution)(path),
+                )
             except PathNotResolved:
                 await authentication.authenticate(request)
                 return await Handler().stream_content(request)
@@ -158,13 +162,19 @@ class HuggingFaceHandler(Handler):
 
     @staticmethod
     async def _stored_file(distro, pinned):
-        """The stored file for `pinned`: remembered, else looked up and remembered."""
+        """The stored file for `pinned`: remembered, else looked up (once for all the requests
+        asking meanwhile) and remembered."""
         cached = cache.stored_file(distro, pinned)
-        if cached is None:
-            cached = await sync_to_async(find_cached)(distro, pinned)
-            if cached is not None:
-                cache.remember_stored_file(distro, pinned, cached)
-        return cached
+        if cached is not None:
+            return cached
+
+        async def look_up():
+            found = await sync_to_async(find_cached)(distro, pinned)
+            if found is not None:
+                cache.remember_stored_file(distro, pinned, found)
+            return found
+
+        return await cache.looked_up_once(("file", distro.pk, pinned.artifact_path()), look_up)
 
     # -- metadata API -----------------------------------------------------------------------
     async def serve_api(self, request, distro, remote, api_path, endpoint):

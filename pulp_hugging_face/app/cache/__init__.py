@@ -17,6 +17,7 @@ Whoever saves or deletes what this memory depends on sends a PostgreSQL NOTIFY n
 process is not listening it uses none of its memory, so a missed change is never served stale.
 """
 
+import asyncio
 import os
 import time
 from datetime import timedelta
@@ -28,6 +29,25 @@ from django.utils import timezone
 from ..models import HuggingFaceMetadata
 from .changes import connect_signals, listen_forever  # noqa: F401
 from .memory import SMALL_FILE, memory
+
+_lookups = {}  # key -> the lookup in progress
+
+
+async def looked_up_once(key, load):
+    """`await load()`, shared by every request of this process that asks for `key` meanwhile: a
+    crowd of clients asking for what a change just made us forget costs one lookup, not one each.
+    A request that goes away does not cancel the others' lookup."""
+    shared = _lookups.get(key)
+    if shared is None:
+        shared = _lookups[key] = asyncio.ensure_future(load())
+        shared.add_done_callback(lambda done: _lookup_done(key, done))
+    return await asyncio.shield(shared)
+
+
+def _lookup_done(key, done):
+    _lookups.pop(key, None)
+    if not done.cancelled():
+        done.exception()  # retrieved, even when every request that wanted it went away
 
 
 def domain(name):

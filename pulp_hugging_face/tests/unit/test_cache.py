@@ -1,5 +1,6 @@
 """What a content-app process remembers, what a change notification drops, and pruning."""
 
+import asyncio
 import os
 import time
 import uuid
@@ -210,3 +211,49 @@ def test_what_an_upstream_said_of_files_is_forgotten_with_its_remote(memory):
     memory.forget("remote:r1")
     assert cache.file_info(r1, pinned("w.bin")) is None
     assert cache.file_info(r2, pinned("w.bin")) is info
+
+
+def test_a_crowd_asking_for_the_same_thing_shares_one_lookup():
+    loads = []
+
+    async def load():
+        loads.append(1)
+        await asyncio.sleep(0.05)
+        return "found"
+
+    async def crowd():
+        answers = await asyncio.gather(*(cache.looked_up_once("k", load) for _ in range(64)))
+        later = await cache.looked_up_once("k", load)  # the first lookup is over: asked again
+        return answers, later
+
+    answers, later = asyncio.run(crowd())
+    assert answers == ["found"] * 64 and later == "found"
+    assert len(loads) == 2
+
+
+def test_a_request_that_goes_away_does_not_cancel_the_others_lookup():
+    async def load():
+        await asyncio.sleep(0.05)
+        return "found"
+
+    async def two():
+        leaving = asyncio.ensure_future(cache.looked_up_once("k2", load))
+        staying = asyncio.ensure_future(cache.looked_up_once("k2", load))
+        await asyncio.sleep(0.01)
+        leaving.cancel()
+        return await staying
+
+    assert asyncio.run(two()) == "found"
+
+
+def test_a_failed_lookup_fails_every_request_that_shared_it():
+    async def load():
+        await asyncio.sleep(0.01)
+        raise LookupError("no such distribution")
+
+    async def crowd():
+        return await asyncio.gather(
+            *(cache.looked_up_once("k3", load) for _ in range(3)), return_exceptions=True
+        )
+
+    assert [type(e) for e in asyncio.run(crowd())] == [LookupError] * 3
