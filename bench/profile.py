@@ -126,26 +126,30 @@ def print_top(samples):
     total = sum(samples.values()) or 1
     own, packages = collections.Counter(), collections.Counter()
     for stack, count in samples.items():
-        frame = short(stack.rsplit(";", 1)[-1])
-        own[frame] += count
-        packages[frame.rsplit("(", 1)[-1].split("/")[0]] += count
-    for title, counter in (("function", own), ("package or module", packages)):
+        function, path = split_frame(stack.rsplit(";", 1)[-1])
+        own[f"{function} ({'/'.join(Path(path).parts[-2:])})"] += count
+        packages[package_of(path)] += count
+    for title, counter in (("function", own), ("package", packages)):
         print(f"| {title} (own time) | share of samples |\n|---|---|")
         for name, count in counter.most_common(TOP):
             print(f"| `{name}` | {100 * count / total:.1f} % |")
         print()
 
 
-def short(frame):
-    """`function (path:line)` -> `function (package/module.py)`."""
+def split_frame(frame):
+    """`function (path:line)` -> (function, path)."""
     function, _, where = frame.partition(" (")
-    path = where.rstrip(")").rsplit(":", 1)[0]
+    return function, where.rstrip(")").rsplit(":", 1)[0]
+
+
+def package_of(path):
+    """The installed package a source file belongs to; `stdlib` for Python's own."""
     parts = Path(path).parts
-    for anchor in ("site-packages", "lib"):
-        if anchor in parts:
-            parts = parts[len(parts) - parts[::-1].index(anchor) :]
-            break
-    return f"{function} ({'/'.join(parts[-2:])})"
+    if "site-packages" in parts:
+        return parts[parts.index("site-packages") + 1].removesuffix(".py")
+    if "pulp_hugging_face" in parts:
+        return "pulp_hugging_face"
+    return "stdlib"
 
 
 if __name__ == "__main__":

@@ -5,6 +5,7 @@ one definition of what a Hub path means.
 """
 
 import re
+import functools
 from dataclasses import dataclass
 from urllib.parse import quote, unquote
 
@@ -209,6 +210,7 @@ def _parse_segments(segments):
     )
 
 
+@functools.lru_cache(maxsize=4096)  # pure, and a warm client asks for the same paths again
 def parse_url_path(raw_path):
     """Parse a percent-encoded Hub path (relative to the endpoint) into a path object.
 

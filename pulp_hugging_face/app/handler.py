@@ -7,6 +7,8 @@ What the served repository version pins comes first (its refs, commit infos and 
 pinned.py); the remote, if any, answers the rest.
 """
 
+import functools
+
 from aiohttp import web
 from asgiref.sync import sync_to_async
 from django.conf import settings
@@ -29,6 +31,13 @@ PREFIX = settings.CONTENT_PATH_PREFIX + ("{pulp_domain}/" if settings.DOMAIN_ENA
 PREFIX_SEGMENTS = PREFIX.strip("/").count("/") + 1
 
 
+@functools.lru_cache(maxsize=4096)
+def base_paths(path):
+    """pulpcore's candidate base paths of a path, longest first (remembered: warm clients ask for
+    the same paths again)."""
+    return tuple(Handler._base_paths(path))
+
+
 class HuggingFaceHandler(Handler):
     """Answers Hub client requests for Hugging Face distributions."""
 
@@ -41,7 +50,7 @@ class HuggingFaceHandler(Handler):
         except hub.HubPathError as exc:
             return hub_error(400, str(exc))
         domain_pk = get_domain_pk()
-        found = cache.distribution(domain_pk, Handler._base_paths(path))
+        found = cache.distribution(domain_pk, base_paths(path))
         if found is None:
             try:
                 found = await cache.looked_up_once(
@@ -93,7 +102,7 @@ class HuggingFaceHandler(Handler):
         pinned = path.at(commit)
         if info is not None:
             cache.remember_file_info(remote, pinned, info)
-        cached = await self._stored_file(distro, pinned)
+        cached = await self._stored_file(distro, pinned, reading=request.method != "HEAD")
         if cached is not None and not cached.stored:
             return await self._serve_unstored(request, distro, pinned, cached)
         if cached is not None:
@@ -161,10 +170,10 @@ class HuggingFaceHandler(Handler):
         return await self._from_upstream(request, distro, remote, path, info)
 
     @staticmethod
-    async def _stored_file(distro, pinned):
+    async def _stored_file(distro, pinned, reading):
         """The stored file for `pinned`: remembered, else looked up (once for all the requests
         asking meanwhile) and remembered."""
-        cached = cache.stored_file(distro, pinned)
+        cached = cache.stored_file(distro, pinned, reading)
         if cached is not None:
             return cached
 

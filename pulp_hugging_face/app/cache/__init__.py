@@ -85,13 +85,15 @@ def remember_distribution(distro, remote):
         memory.distributions.put((distro.pulp_domain_id, distro.base_path), (distro, remote))
 
 
-def stored_file(distro, pinned):
-    """The remembered CachedFile of a commit-pinned path, while its file still exists."""
+def stored_file(distro, pinned, reading=True):
+    """The remembered CachedFile of a commit-pinned path, while its file still exists: checked
+    only when it is to be `read` and its bytes are not in memory (a HEAD needs no file)."""
     if not memory.listening:
         return None
     key = (distro.pk, pinned.artifact_path())
     cached = memory.files.get(key)
-    if cached is not None and cached.file_path and not os.path.exists(cached.file_path):
+    path = cached and cached.file_path
+    if reading and path and memory.small_files.get(path) is None and not os.path.exists(path):
         memory.files.pop(key)  # reclaimed or cleaned up behind our back
         return None
     return cached

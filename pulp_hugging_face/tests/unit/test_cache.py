@@ -257,3 +257,20 @@ def test_a_failed_lookup_fails_every_request_that_shared_it():
         )
 
     assert [type(e) for e in asyncio.run(crowd())] == [LookupError] * 3
+
+
+def test_a_file_removed_behind_our_back_is_forgotten_when_it_is_to_be_read(memory, tmp_path):
+    d = distro("gone")
+    on_disk, in_memory = tmp_path / "big", tmp_path / "small"
+    for path, name in ((on_disk, "big.bin"), (in_memory, "small.json")):
+        path.write_bytes(b"x")
+        entry = stored()
+        entry.file_path = str(path)
+        cache.remember_stored_file(d, pinned(name), entry)
+    cache.remember_small_file(str(in_memory), b"x")
+    on_disk.unlink()
+    in_memory.unlink()
+    assert cache.stored_file(d, pinned("big.bin"), reading=False) is not None  # a HEAD
+    assert cache.stored_file(d, pinned("small.json")) is not None  # its bytes are in memory
+    assert cache.stored_file(d, pinned("big.bin")) is None  # a GET: looked up again
+    assert cache.stored_file(d, pinned("big.bin"), reading=False) is None
