@@ -143,13 +143,9 @@ def split_frame(frame):
 
 
 def package_of(path):
-    """The installed package a source file belongs to; `stdlib` for Python's own."""
-    parts = Path(path).parts
-    if "site-packages" in parts:
-        return parts[parts.index("site-packages") + 1].removesuffix(".py")
-    if "pulp_hugging_face" in parts:
-        return "pulp_hugging_face"
-    return "stdlib"
+    """The top-level package or module of a source file (py-spy names them from sys.path)."""
+    top = Path(path).parts[0] if path else "?"
+    return top.removeprefix("<frozen ").removesuffix(">").removesuffix(".py")
 
 
 if __name__ == "__main__":
