@@ -197,17 +197,7 @@ def main():
     stack.devstack("run")
     hub = FakeHub().start()
     api = PulpApi(stack.api)
-    name = f"bench-{uuid.uuid4().hex[:8]}"
-    remote = api.create("remotes", name=name, url=hub.url)
-    repository = api.create("repositories", name=name)
-    dist = api.create(
-        "distributions",
-        name=name,
-        base_path=name,
-        remote=remote["pulp_href"],
-        repository=repository["pulp_href"],
-    )
-    endpoint = dist["base_url"].rstrip("/")
+    endpoint = pull_through_endpoint(api, hub, f"bench-{uuid.uuid4().hex[:8]}")
     work = Path(tempfile.mkdtemp(prefix="hf-bench-"))
     try:
         run(args, hub, endpoint, work, api, stack)
@@ -219,6 +209,20 @@ def main():
     for row in RESULTS:
         print("| " + " | ".join(row) + " |")
     return 0 if all(r[3] == "ok" for r in RESULTS) else 1
+
+
+def pull_through_endpoint(api, hub, name):
+    """The HF_ENDPOINT of a new distribution serving `hub` with pull-through into a repository."""
+    remote = api.create("remotes", name=name, url=hub.url)
+    repository = api.create("repositories", name=name)
+    distribution = api.create(
+        "distributions",
+        name=name,
+        base_path=name,
+        remote=remote["pulp_href"],
+        repository=repository["pulp_href"],
+    )
+    return distribution["base_url"].rstrip("/")
 
 
 def run(args, hub, endpoint, work, api, stack):

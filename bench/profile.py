@@ -30,6 +30,7 @@ from benchmark import (  # noqa: E402
     check_ok,
     content_pids,
     curl_seconds,
+    pull_through_endpoint,
     restart_content,
     wait_for_idle_tasks,
     wait_until_served_warm,
@@ -67,18 +68,10 @@ def main():
 def small_file_url(hub, api):
     """A small json file, stored through pull-through and answered warm."""
     name = f"profile-{uuid.uuid4().hex[:8]}"
-    remote = api.create("remotes", name=name, url=hub.url)
-    repository = api.create("repositories", name=name)
-    distribution = api.create(
-        "distributions",
-        name=name,
-        base_path=name,
-        remote=remote["pulp_href"],
-        repository=repository["pulp_href"],
-    )
+    endpoint = pull_through_endpoint(api, hub, name)
     repo_id = f"bench/{name}"
     commit = hub.add_repo(repo_id).commit({"config.json": HubFile(b'{"model_type": "bench"}\n')})
-    url = f"{distribution['base_url'].rstrip('/')}/{repo_id}/resolve/{commit}/config.json"
+    url = f"{endpoint}/{repo_id}/resolve/{commit}/config.json"
     curl_seconds(url)
     wait_for_idle_tasks(api)
     wait_until_served_warm(hub, url)

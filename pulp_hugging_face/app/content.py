@@ -14,7 +14,7 @@ from django.conf import settings
 
 from pulpcore.plugin.content import app
 
-from . import authentication, cache, inflight, repository_adds, upstream
+from . import authentication, cache, inflight, peers, repository_adds, upstream
 from .handler import PREFIX, HuggingFaceHandler
 
 log = logging.getLogger(__name__)
@@ -51,6 +51,7 @@ def background(name, coroutine_function):
 handler = HuggingFaceHandler()
 background("hf_change_listener", cache.listen_forever)
 background("hf_housekeeping", housekeeping)
+app.on_startup.append(peers.connect)
 app.on_shutdown.append(repository_adds.pending.flush_all)
 app.on_cleanup.append(upstream.close_sessions)
 app.add_routes([web.get(HUB_ROUTE, handler.serve), web.post(API_ROUTE, handler.serve)])

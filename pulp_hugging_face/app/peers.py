@@ -59,6 +59,16 @@ class _Connection:
 _connection = _Connection()
 
 
+async def connect(app=None):
+    """Open this process's lock connection at start-up, so that the first cold download does not
+    wait for it (it is opened again when lost)."""
+    if own_address():
+        try:
+            await _connection.execute("SELECT 1", None)
+        except Exception as exc:  # asked again at the first download
+            log.warning("Cannot open the connection for download leadership yet: %s", exc)
+
+
 def own_address():
     return (getattr(settings, "HF_PEER_ADDRESS", None) or "").rstrip("/")
 

@@ -49,3 +49,28 @@ def test_a_database_failure_means_leading_here(settings, monkeypatch):
 
     monkeypatch.setattr(peers._connection, "execute", broken)
     assert asyncio.run(peers.leading_peer("ab" * 32, FakeRequest())) is None
+
+
+@pytest.mark.parametrize("address, opened", [("http://10.0.0.5:24816", 1), (None, 0)])
+def test_the_lock_connection_opens_at_start_up_when_hosts_share_downloads(
+    settings, monkeypatch, address, opened
+):
+    settings.HF_PEER_ADDRESS = address
+    statements = []
+
+    async def execute(query, params):
+        statements.append(query)
+
+    monkeypatch.setattr(peers._connection, "execute", execute)
+    asyncio.run(peers.connect())
+    assert len(statements) == opened
+
+
+def test_a_database_down_at_start_up_does_not_stop_the_content_app(settings, monkeypatch):
+    settings.HF_PEER_ADDRESS = "http://10.0.0.5:24816"
+
+    async def down(*args):
+        raise OSError("connection refused")
+
+    monkeypatch.setattr(peers._connection, "execute", down)
+    asyncio.run(peers.connect())  # logs, does not raise
