@@ -14,7 +14,7 @@ from django.conf import settings
 
 from pulpcore.plugin.content import app
 
-from . import authentication, cache, inflight, peers, repository_adds, upstream
+from . import authentication, cache, heartbeat, inflight, peers, repository_adds, upstream
 from .handler import PREFIX, HuggingFaceHandler
 
 log = logging.getLogger(__name__)
@@ -56,3 +56,4 @@ app.on_shutdown.append(repository_adds.pending.flush_all)
 app.on_cleanup.append(upstream.close_sessions)
 app.add_routes([web.get(HUB_ROUTE, handler.serve), web.post(API_ROUTE, handler.serve)])
 authentication.install(app, (handler.serve,))
+heartbeat.install()

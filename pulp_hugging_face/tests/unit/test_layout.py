@@ -15,6 +15,7 @@ ORDER = [
     "modelresource",
     "handler",
     "authentication",
+    "heartbeat",
     "downloads",
     "inflight",
     "peers",
