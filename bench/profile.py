@@ -1,12 +1,12 @@
 """Where the content app's time goes per request: py-spy on one content-app process under wrk.
 
-    .venv/bin/python bench/profile.py [--seconds 10]
+    .venv/bin/python bench/profile.py [--seconds 10] [--size-kib 4096]
 
 Needs wrk and ab (Debian: wrk, apache2-utils) and py-spy (`uv pip install py-spy` into .venv).
 
 Starts (or reuses) the bench's stack with one content-app process and a fake Hub, stores a
-small file through pull-through, then samples that process with py-spy while 64 keep-alive
-clients send warm HEADs of it (ab), and then warm GETs (wrk). For each load it prints the
+small file (or one of `--size-kib`) through pull-through, then samples that process with py-spy
+while 64 keep-alive clients send warm HEADs of it (ab), and then warm GETs (wrk). For each load it prints the
 requests/s, the functions that took the most samples of their own, and each package's share.
 py-spy counts only samples where the process runs Python or is in a system call other than
 waiting for the network, so shares are of the busy time.
@@ -46,6 +46,9 @@ PY_SPY = shutil.which("py-spy") or str(Path(sys.executable).with_name("py-spy"))
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seconds", type=int, default=10, help="seconds of wrk per load")
+    parser.add_argument(
+        "--size-kib", type=int, default=0, help="size of the file (default: a small json file)"
+    )
     args = parser.parse_args()
     stack = main_stack()
     stack.devstack("run")
@@ -53,11 +56,12 @@ def main():
     hub = FakeHub().start()
     api = PulpApi(stack.api)
     try:
-        url = small_file_url(hub, api)
+        url = stored_file_url(hub, api, args.size_kib)
         worker = content_pids(stack)[1]
+        what = f"a {args.size_kib} KiB file" if args.size_kib else "a small file"
         for method in ("HEAD", "GET"):
             rate, samples = profile(worker, url, method, args.seconds)
-            print(f"\n## warm {method} of a small file: {rate:.0f} requests/s, one process\n")
+            print(f"\n## warm {method} of {what}: {rate:.0f} requests/s, one process\n")
             print_top(samples)
     finally:
         api.cleanup()
@@ -65,13 +69,18 @@ def main():
         restart_content(stack, int(os.environ.get("PULP_CONTENT_WORKERS") or 2))
 
 
-def small_file_url(hub, api):
-    """A small json file, stored through pull-through and answered warm."""
+def stored_file_url(hub, api, size_kib):
+    """A file (a small json file, or `size_kib` KiB of bytes), stored through pull-through and
+    answered warm."""
     name = f"profile-{uuid.uuid4().hex[:8]}"
     endpoint = pull_through_endpoint(api, hub, name)
     repo_id = f"bench/{name}"
-    commit = hub.add_repo(repo_id).commit({"config.json": HubFile(b'{"model_type": "bench"}\n')})
-    url = f"{endpoint}/{repo_id}/resolve/{commit}/config.json"
+    if size_kib:
+        path_in_repo, file = "model.bin", HubFile(os.urandom(size_kib << 10), lfs=True)
+    else:
+        path_in_repo, file = "config.json", HubFile(b'{"model_type": "bench"}\n')
+    commit = hub.add_repo(repo_id).commit({path_in_repo: file})
+    url = f"{endpoint}/{repo_id}/resolve/{commit}/{path_in_repo}"
     curl_seconds(url)
     wait_for_idle_tasks(api)
     wait_until_served_warm(hub, url)

@@ -107,7 +107,7 @@ async def _download(request, distro, remote, path, info, lock, peer=None):
     complete wrong file. If the client goes away a stored download still completes.
     """
     loop = asyncio.get_running_loop()
-    if lock and info:
+    if lock and info:  # size known: refuse before asking upstream; else once the answer says it
         await loop.run_in_executor(None, ensure_room, lock.directory, info.size)
     sink = response = None
     client_gone = False

@@ -2,6 +2,9 @@
 
 import asyncio
 import mimetypes
+import os
+import socket
+from contextlib import contextmanager
 from pathlib import Path
 
 from aiohttp import web
@@ -10,9 +13,13 @@ from multidict import istr
 from pulp_hugging_face import hub
 
 from . import cache
+from .cache import open_files
 
 CHUNK_SIZE = 1 << 20
-# Requests a plain answer from memory would not honour: aiohttp's FileResponse answers them.
+# At most this much per sendfile (nginx's `sendfile_max_chunk`): 64 clients of a 4 MiB file get
+# 0.9x nginx's requests/s with it, 0.85x with the whole file in one call (make bench).
+SENDFILE_PIECE = 2 << 20
+# Requests a plain answer (from memory or sendfile) would not honour: FileResponse answers them.
 CONDITIONAL_HEADERS = frozenset(
     map(
         istr,
@@ -78,6 +85,68 @@ class HubFileResponse(web.FileResponse):
         self.headers["ETag"] = f'"{self._hub_etag}"'
 
 
+class SendfileResponse(web.StreamResponse):
+    """A whole file from local storage, sent by the kernel (`sendfile`) from a descriptor the
+    requests for the same file share, headers and body in full segments."""
+
+    def __init__(self, path, size, headers):
+        super().__init__(headers=headers)
+        self._path = path
+        self.content_length = size
+
+    async def prepare(self, request):
+        try:
+            opened = await open_files.acquire(self._path)
+        except OSError:  # removed since it was looked up: as aiohttp's FileResponse answers
+            self.set_status(404)
+            self.content_length = 0
+            return await super().prepare(request)
+        try:
+            with corked(request.transport):
+                writer = await super().prepare(request)
+                await self._send(request, opened)
+                await super().write_eof()
+            return writer
+        finally:
+            open_files.release(opened)
+
+    async def _send(self, request, opened):
+        loop = asyncio.get_running_loop()
+        offset, length = 0, self.content_length
+        try:
+            while offset < length:
+                if request.transport is None:
+                    raise ConnectionResetError("Connection lost")
+                count = min(SENDFILE_PIECE, length - offset)
+                await loop.sendfile(request.transport, opened, offset, count, fallback=False)
+                offset += count
+        except RuntimeError:  # raised before this piece sent a byte: no native sendfile (TLS)
+            while chunk := await loop.run_in_executor(
+                None, os.pread, opened.fd, min(CHUNK_SIZE, length - offset), offset
+            ):
+                await self.write(chunk)
+                offset += len(chunk)
+
+
+@contextmanager
+def corked(transport):
+    """Headers and body leave in full segments (TCP_CORK, as nginx's `tcp_nopush`), not in one
+    small segment per write as the connection's TCP_NODELAY would send them."""
+    sock = transport.get_extra_info("socket") if transport else None
+    try:
+        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_CORK, 1)
+    except (AttributeError, OSError):  # no socket (gone), or no TCP_CORK (not Linux)
+        sock = None
+    try:
+        yield
+    finally:
+        if sock is not None and sock.fileno() != -1:
+            try:
+                sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_CORK, 0)
+            except OSError:
+                pass
+
+
 async def stored_file_response(request, cached, path_in_repo):
     """A stored file (storage.CachedFile) with the Hub's headers; HEAD costs no storage read."""
     headers = file_headers(cached.commit, cached.etag, cached.size, path_in_repo)
@@ -86,7 +155,9 @@ async def stored_file_response(request, cached, path_in_repo):
     if cached.file_path:
         if cached.size <= cache.SMALL_FILE and not CONDITIONAL_HEADERS & request.headers.keys():
             return web.Response(body=await small_file(cached.file_path), headers=headers)
-        return HubFileResponse(cached.file_path, cached.etag, headers=headers)
+        if CONDITIONAL_HEADERS & request.headers.keys():
+            return HubFileResponse(cached.file_path, cached.etag, headers=headers)
+        return SendfileResponse(cached.file_path, cached.size, headers)
     artifact = cached.content_artifact.artifact
     return await stream_from_storage(request, artifact.file, artifact.size, headers)
 

@@ -10,6 +10,9 @@ from pulp_hugging_face import hub
 from ..hub_downloader import REDIRECT_STATUSES
 from .client import UpstreamError, metadata_timeout, request, upstream_error
 
+# A file's bytes as stored upstream: never re-encoded on the way (the size and ETag are of them).
+IDENTITY = {"Accept-Encoding": "identity"}
+
 
 @dataclass
 class FileInfo:
@@ -27,7 +30,7 @@ async def file_info(remote, resolve_path):
         remote,
         "HEAD",
         url,
-        headers={"Accept-Encoding": "identity"},
+        headers=IDENTITY,
         follow_other_hosts=False,
         timeout=metadata_timeout(remote),
     ) as response:
@@ -61,12 +64,11 @@ async def open_file_with_info(remote, resolve_path):
     the body (on the CDN) has the transfer time-outs.
     """
     url = f"{remote.hub_url}/{resolve_path.url()}"
-    headers = {"Accept-Encoding": "identity"}
     cdn_url = None
     try:
         async with asyncio.timeout(metadata_timeout(remote).total) as deadline:
             async with request(
-                remote, "GET", url, headers=headers, follow_other_hosts=False
+                remote, "GET", url, headers=IDENTITY, follow_other_hosts=False
             ) as first:
                 deadline.reschedule(None)
                 if first.status >= 400:
@@ -86,7 +88,7 @@ async def open_file_with_info(remote, resolve_path):
         info = await file_info(remote, resolve_path)
         opened = open_file(remote, resolve_path)
     else:
-        opened = request(remote, "GET", cdn_url, headers=headers)
+        opened = request(remote, "GET", cdn_url, headers=IDENTITY)
     async with opened as response:
         if response.status >= 400:
             raise upstream_error(response)
@@ -97,9 +99,7 @@ async def open_file_with_info(remote, resolve_path):
 async def open_file(remote, resolve_path, range_header=None):
     """GET a file's body (following the CDN redirect), raising `UpstreamError` on errors."""
     url = f"{remote.hub_url}/{resolve_path.url()}"
-    headers = {"Accept-Encoding": "identity"}
-    if range_header:
-        headers["Range"] = range_header
+    headers = {**IDENTITY, "Range": range_header} if range_header else IDENTITY
     async with request(remote, "GET", url, headers=headers) as response:
         if response.status >= 400:
             raise upstream_error(response)
