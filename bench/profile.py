@@ -6,8 +6,9 @@ Needs wrk and ab (Debian: wrk, apache2-utils) and py-spy (`uv pip install py-spy
 
 Starts (or reuses) the bench's stack with one content-app process and a fake Hub, stores a
 small file (or one of `--size-kib`) through pull-through, then samples that process with py-spy
-while 64 keep-alive clients send warm HEADs of it (ab), and then warm GETs (wrk). For each load it prints the
-requests/s, the functions that took the most samples of their own, and each package's share.
+while 64 keep-alive clients send warm HEADs of it (ab), and then warm GETs (wrk). For each load
+it prints the requests/s, the functions that took the most samples of their own, and each
+package's share.
 py-spy counts only samples where the process runs Python or is in a system call other than
 waiting for the network, so shares are of the busy time.
 """

@@ -312,8 +312,8 @@ class FakeHub:
                         headers = {"ETag": f'"cdn-{sha[:16]}"', "Accept-Ranges": "bytes"}
                         if entry.endless and request.method == "GET":
                             return await self._endless(request, headers)
-                        if self.cdn_rate and "Range" not in request.headers:
-                            return await self._throttled(request, entry.body, headers)
+                        if request.method == "GET" and "Range" not in request.headers:
+                            return await self._streamed(request, entry.body, headers)
                         return self._body(request, entry.body, headers)
         return web.Response(status=403, text="AccessDenied")
 
@@ -330,18 +330,20 @@ class FakeHub:
         except (ConnectionError, RuntimeError):
             return response
 
-    async def _throttled(self, request, data, headers):
-        """Send `data` at about `cdn_rate` bytes per second, like a real network link."""
+    async def _streamed(self, request, data, headers):
+        """Send `data` as a CDN does: a megabyte at a time as the connection takes it (not
+        copied into one buffer first), at about `cdn_rate` bytes per second if set."""
         response = web.StreamResponse(headers=headers)
         response.content_length = len(data)
         await response.prepare(request)
-        step = 1 << 20
+        step, view = 1 << 20, memoryview(data)
         started = time.monotonic()
         for offset in range(0, len(data), step):
-            await response.write(data[offset : offset + step])
-            ahead = (offset + step) / self.cdn_rate - (time.monotonic() - started)
-            if ahead > 0:
-                await asyncio.sleep(ahead)
+            await response.write(view[offset : offset + step])
+            if self.cdn_rate:
+                ahead = (offset + step) / self.cdn_rate - (time.monotonic() - started)
+                if ahead > 0:
+                    await asyncio.sleep(ahead)
         await response.write_eof()
         return response
 
