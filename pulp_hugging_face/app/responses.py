@@ -3,8 +3,6 @@
 import asyncio
 import mimetypes
 import os
-import socket
-from contextlib import contextmanager
 from pathlib import Path
 
 from aiohttp import web
@@ -16,9 +14,6 @@ from . import cache
 from .cache import open_files
 
 CHUNK_SIZE = 1 << 20
-# At most this much per sendfile (nginx's `sendfile_max_chunk`): 64 clients of a 4 MiB file get
-# 0.9x nginx's requests/s with it, 0.85x with the whole file in one call (make bench).
-SENDFILE_PIECE = 2 << 20
 # Requests a plain answer (from memory or sendfile) would not honour: FileResponse answers them.
 CONDITIONAL_HEADERS = frozenset(
     map(
@@ -87,7 +82,8 @@ class HubFileResponse(web.FileResponse):
 
 class SendfileResponse(web.StreamResponse):
     """A whole file from local storage, sent by the kernel (`sendfile`) from a descriptor the
-    requests for the same file share, headers and body in full segments."""
+    requests for the same file share: no executor hops to open, stat and close it per request
+    as aiohttp's FileResponse takes."""
 
     def __init__(self, path, size, headers):
         super().__init__(headers=headers)
@@ -102,49 +98,25 @@ class SendfileResponse(web.StreamResponse):
             self.content_length = 0
             return await super().prepare(request)
         try:
-            with corked(request.transport):
-                writer = await super().prepare(request)
-                await self._send(request, opened)
-                await super().write_eof()
+            writer = await super().prepare(request)
+            await self._send(request, opened)
+            await super().write_eof()
             return writer
         finally:
             open_files.release(opened)
 
     async def _send(self, request, opened):
+        if not self.content_length:
+            return
+        if request.transport is None:
+            raise ConnectionResetError("Connection lost")
         loop = asyncio.get_running_loop()
-        offset, length = 0, self.content_length
         try:
-            while offset < length:
-                if request.transport is None:
-                    raise ConnectionResetError("Connection lost")
-                count = min(SENDFILE_PIECE, length - offset)
-                await loop.sendfile(request.transport, opened, offset, count, fallback=False)
-                offset += count
-        except RuntimeError:  # raised before this piece sent a byte: no native sendfile (TLS)
-            while chunk := await loop.run_in_executor(
-                None, os.pread, opened.fd, min(CHUNK_SIZE, length - offset), offset
-            ):
+            await loop.sendfile(request.transport, opened, 0, self.content_length, fallback=False)
+        except RuntimeError:  # raised before a byte is sent: no native sendfile here (TLS)
+            for offset in range(0, self.content_length, CHUNK_SIZE):
+                chunk = await loop.run_in_executor(None, os.pread, opened.fd, CHUNK_SIZE, offset)
                 await self.write(chunk)
-                offset += len(chunk)
-
-
-@contextmanager
-def corked(transport):
-    """Headers and body leave in full segments (TCP_CORK, as nginx's `tcp_nopush`), not in one
-    small segment per write as the connection's TCP_NODELAY would send them."""
-    sock = transport.get_extra_info("socket") if transport else None
-    try:
-        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_CORK, 1)
-    except (AttributeError, OSError):  # no socket (gone), or no TCP_CORK (not Linux)
-        sock = None
-    try:
-        yield
-    finally:
-        if sock is not None and sock.fileno() != -1:
-            try:
-                sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_CORK, 0)
-            except OSError:
-                pass
 
 
 async def stored_file_response(request, cached, path_in_repo):
