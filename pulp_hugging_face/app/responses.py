@@ -125,10 +125,10 @@ async def stored_file_response(request, cached, path_in_repo):
     if request.method == "HEAD":
         return await head_response(request, headers, cached.size)
     if cached.file_path:
-        if cached.size <= cache.SMALL_FILE and not CONDITIONAL_HEADERS & request.headers.keys():
-            return web.Response(body=await small_file(cached.file_path), headers=headers)
         if CONDITIONAL_HEADERS & request.headers.keys():
             return HubFileResponse(cached.file_path, cached.etag, headers=headers)
+        if cached.size <= cache.SMALL_FILE:
+            return web.Response(body=await small_file(cached.file_path), headers=headers)
         return SendfileResponse(cached.file_path, cached.size, headers)
     artifact = cached.content_artifact.artifact
     return await stream_from_storage(request, artifact.file, artifact.size, headers)
