@@ -126,8 +126,9 @@ def store_seconds(data, folder):
     try:
         with open(path, "wb") as handle:
             for offset in range(0, len(data), 1 << 20):
-                handle.write(view[offset : offset + (1 << 20)])
-                digest.update(view[offset : offset + (1 << 20)])
+                piece = view[offset : offset + (1 << 20)]
+                handle.write(piece)
+                digest.update(piece)
         return time.monotonic() - started
     finally:
         path.unlink(missing_ok=True)
