@@ -22,6 +22,28 @@ URL_PREFIXES = {"dataset": "datasets", "space": "spaces", "kernel": "kernels"}
 PREFIX_TYPES = {v: k for k, v in URL_PREFIXES.items()}
 API_TYPES = {"models": "model", "datasets": "dataset", "spaces": "space", "kernels": "kernel"}
 API_ENDPOINTS = {"revision", "tree", "paths-info", "refs", "commits", "treesize"}
+XET_FILEINFO = "application/vnd.xet-fileinfo+json"
+# What `?expand=` may name (huggingface_hub's Expand*Property_T); any other name is a 400.
+EXPANDABLE = {
+    "model": frozenset(
+        "author baseModels cardData childrenModelCount config createdAt disabled downloads "
+        "downloadsAllTime evalResults gated gguf inference inferenceProviderMapping lastModified "
+        "library_name likes mask_token model-index pipeline_tag private resourceGroup safetensors "
+        "sha siblings spaces tags transformersInfo trendingScore usedStorage widgetData "
+        "gitalyUid".split()
+    ),
+    "dataset": frozenset(
+        "author cardData citation createdAt description disabled downloads downloadsAllTime "
+        "gated lastModified likes mainSize paperswithcode_id private resourceGroup sha siblings "
+        "tags trendingScore usedStorage gitalyUid".split()
+    ),
+    "space": frozenset(
+        "author cardData createdAt datasets disabled lastModified likes models private region "
+        "resourceGroup runtime sdk sha siblings subdomain tags trendingScore usedStorage "
+        "gitalyUid".split()
+    ),
+}
+EXPANDABLE["kernel"] = EXPANDABLE["model"]
 
 
 def lfs_pointer(sha256, size):
@@ -62,6 +84,7 @@ class HubRepo:
     gated: bool = False
     private: bool = False
     extra_listing: list = field(default_factory=list)  # raw entries a hostile tree listing adds
+    parents: dict = field(default_factory=dict)  # sha -> the commit it was made on (or None)
 
     def commit(self, files, ref="main"):
         """Add a commit with `files` ({path: bytes | HubFile}) and point `ref` at it."""
@@ -69,14 +92,29 @@ class HubRepo:
         seed = json.dumps([self.repo_id, ref, len(self.commits), sorted(tree)]).encode()
         sha = hashlib.sha1(seed).hexdigest()
         self.commits[sha] = tree
+        self.parents[sha] = self.refs.get(ref) if ref else None
         if ref:
             self.refs[ref] = sha
         return sha
 
     def resolve(self, revision):
+        """The commit a revision names; `HEAD` is the default branch's head, as on the Hub."""
         if revision in self.commits:
             return revision
+        if revision == "HEAD" and "HEAD" not in self.refs:
+            revision = "main"
         return self.refs.get(revision)
+
+    def last_commit(self, sha, path):
+        """The Hub's `lastCommit` of a file: the oldest commit since which it is unchanged."""
+        etag = self.commits[sha][path].etag
+        while (parent := self.parents.get(sha)) and path in self.commits[parent]:
+            if self.commits[parent][path].etag != etag:
+                break
+            sha = parent
+        index = list(self.commits).index(sha)
+        date = f"2026-01-01T00:{index // 60:02d}:{index % 60:02d}.000Z"
+        return {"id": sha, "title": f"Commit {index}", "date": date}
 
 
 class FakeHub:
@@ -205,6 +243,8 @@ class FakeHub:
             "query": dict(request.query),
             "authorization": request.headers.get("Authorization"),
             "file": unquote(raw.rsplit("/", 1)[-1]),
+            "range": request.headers.get("Range"),
+            "accept": request.headers.get("Accept"),
         }
         self.requests.append(record)
         if self.delay:
@@ -224,12 +264,18 @@ class FakeHub:
         repo_type = PREFIX_TYPES.get(segments[0], "model")
         if repo_type != "model":
             segments = segments[1:]
-        repo_id, rest = self._split_repo(segments, lambda s: s == "resolve")
+        repo_id, rest = self._split_repo(segments, lambda s: s in ("resolve", "raw"))
         if repo_id is None or len(rest) < 3:
             return self.error(404, None, "Not found")
-        return await self.resolve(request, repo_type, repo_id, rest[1], "/".join(rest[2:]))
+        found = self._entry(request, repo_type, repo_id, rest[1], "/".join(rest[2:]))
+        if isinstance(found, web.Response):
+            return found
+        if rest[0] == "raw":
+            return self.raw(request, *found)
+        return await self.resolve(request, repo_type, repo_id, *found)
 
-    async def resolve(self, request, repo_type, repo_id, revision, filename):
+    def _entry(self, request, repo_type, repo_id, revision, filename):
+        """(commit, entry) of a file at a revision, or the Hub's error answer."""
         repo, denied = self._access(request, repo_type, repo_id)
         if denied:
             return denied
@@ -244,13 +290,34 @@ class FakeHub:
                 f"{filename} does not exist on {revision}",
                 **{"X-Repo-Commit": sha},
             )
+        return sha, entry
+
+    def raw(self, request, sha, entry):
+        """`/raw/`: the file as git holds it: a regular file as is, an LFS file's pointer."""
+        blob = lfs_pointer(entry.etag, len(entry.data)) if entry.lfs else entry.body
+        headers = {
+            "X-Repo-Commit": sha,
+            "ETag": f'"{git_blob_sha1(blob)}"',
+            "Accept-Ranges": "bytes",
+            "Content-Type": "text/plain; charset=utf-8",
+        }
+        return self._body(request, blob, headers)
+
+    async def resolve(self, request, repo_type, repo_id, sha, entry):
         headers = {"X-Repo-Commit": sha, "Accept-Ranges": "bytes"}
         if entry.xet:
-            headers["X-Xet-Hash"] = hashlib.sha256(b"xet" + entry.data).hexdigest()
+            xet = {
+                "hash": hashlib.sha256(b"xet" + entry.data).hexdigest(),
+                "refreshUrl": f"{self.url}/api/{repo_type}s/{repo_id}/xet-read-token/{sha}",
+            }
+            xet["reconstructionUrl"] = f"{self.cdn_url}/v1/reconstructions/{xet['hash']}"
+            headers["X-Xet-Hash"] = xet["hash"]
             headers["Link"] = (
-                f'<{self.url}/api/{repo_type}s/{repo_id}/xet-read-token/{sha}>; rel="xet-auth", '
-                f'<{self.cdn_url}/xet-cas>; rel="xet-reconstruction-info"'
+                f'<{xet["refreshUrl"]}>; rel="xet-auth", '
+                f'<{xet["reconstructionUrl"]}>; rel="xet-reconstruction-info"'
             )
+            if XET_FILEINFO in request.headers.get("Accept", ""):
+                return self._xet_fileinfo(request, entry, headers, xet)
         if entry.lfs:
             headers.update(
                 {
@@ -268,6 +335,25 @@ class FakeHub:
         if entry.endless:
             return await self._endless(request, headers)
         return self._body(request, entry.body, headers)
+
+    @staticmethod
+    def _xet_fileinfo(request, entry, headers, xet):
+        """What the Hub answers a client that asks a Xet file's resolve URL for
+        `application/vnd.xet-fileinfo+json`: the file's Xet facts, no redirect, no bytes."""
+        info = {**xet, "etag": entry.etag, "size": len(entry.data)}
+        headers.update(
+            {
+                "Content-Type": XET_FILEINFO,
+                "ETag": f'"{entry.etag}"',
+                "X-Linked-Etag": f'"{entry.etag}"',
+                "X-Linked-Size": str(len(entry.data)),
+            }
+        )
+        body = json.dumps(info).encode()
+        if request.method == "HEAD":
+            headers["Content-Length"] = str(len(body))
+            return web.Response(status=200, headers=headers)
+        return web.Response(status=200, body=body, headers=headers)
 
     @staticmethod
     def _body(request, data, headers):
@@ -367,7 +453,7 @@ class FakeHub:
             sha = repo.resolve(revision)
             if sha is None:
                 return self.error(404, "RevisionNotFound", f"Invalid rev id: {revision}")
-            return web.json_response(self._info(repo, sha))
+            return self._info_answer(request, repo, sha)
         if tail[0] == "refs":
             return web.json_response(self._refs(repo))
         if tail[0] in ("tree", "paths-info"):
@@ -375,26 +461,59 @@ class FakeHub:
             if sha is None:
                 return self.error(404, "RevisionNotFound", f"Invalid rev id: {tail[1:]}")
             if tail[0] == "paths-info":
-                form = await request.post()
-                paths = form.getall("paths", [])
-                entries = [e for e in self._entries(repo, sha, "", True) if e["path"] in paths]
-                return web.json_response(entries)
+                return await self._paths_info(request, repo, sha)
             return self._tree(request, repo, sha, "/".join(tail[2:]))
         return self.error(404, None, "Not found")
 
+    async def _paths_info(self, request, repo, sha):
+        """`paths-info`: a JSON body (huggingface.js) or a form (huggingface_hub), both read."""
+        if request.content_type == "application/json":
+            try:
+                body = await request.json()
+                paths, expand = body.get("paths", []), bool(body.get("expand"))
+            except (ValueError, AttributeError):
+                return self.error(400, None, "Invalid JSON body")
+        else:
+            form = await request.post()
+            paths, expand = form.getall("paths", []), form.get("expand", "") in ("true", "True")
+        if not isinstance(paths, list) or not all(isinstance(p, str) for p in paths):
+            return self.error(400, None, '"paths" must be an array of strings')
+        entries = self._entries(repo, sha, "", True, expand)
+        return web.json_response([e for e in entries if e["path"] in paths])
+
     def _info(self, repo, sha):
+        """The repo info the Hub answers with no `expand`, and the fields only `expand` adds."""
         files = sorted(repo.commits[sha])
-        return {
+        default = {
             "_id": hashlib.md5(repo.repo_id.encode()).hexdigest()[:24],
             "id": repo.repo_id,
+            "author": repo.repo_id.split("/")[0] if "/" in repo.repo_id else None,
             "sha": sha,
             "private": repo.private,
             "gated": "auto" if repo.gated else False,
             "disabled": False,
+            "downloads": 7,
+            "likes": 3,
             "tags": [],
             "siblings": [{"rfilename": f} for f in files],
+            "createdAt": "2025-06-01T00:00:00.000Z",
             "lastModified": "2026-01-01T00:00:00.000Z",
         }
+        return default, {"downloadsAllTime": 70, "usedStorage": 1234}
+
+    def _info_answer(self, request, repo, sha):
+        """Repo info; with `expand=` (repeated) only `_id`, `id` and the fields named."""
+        default, expand_only = self._info(repo, sha)
+        wanted = request.query.getall("expand", [])
+        if not wanted:
+            return web.json_response(default)
+        unknown = sorted(set(wanted) - EXPANDABLE[repo.repo_type])
+        if unknown:
+            allowed = ", ".join(sorted(EXPANDABLE[repo.repo_type]))
+            return self.error(400, None, f'"expand" must be one of [{allowed}], not {unknown}')
+        every = {**default, **expand_only}
+        chosen = {key: every[key] for key in wanted if key in every}
+        return web.json_response({"_id": default["_id"], "id": default["id"], **chosen})
 
     def _refs(self, repo):
         def entry(name):
@@ -411,7 +530,7 @@ class FakeHub:
             "converts": [],
         }
 
-    def _entries(self, repo, sha, base, recursive):
+    def _entries(self, repo, sha, base, recursive, expand=False):
         tree = repo.commits[sha]
         prefix = f"{base}/" if base else ""
         entries, dirs = [], set()
@@ -442,12 +561,20 @@ class FakeHub:
                 item["lfs"] = {"oid": entry.etag, "size": len(entry.data), "pointerSize": len(blob)}
             if entry.xet:
                 item["xetHash"] = hashlib.sha256(b"xet" + entry.data).hexdigest()
+            if expand:
+                item["lastCommit"] = repo.last_commit(sha, path)
+                item["securityFileStatus"] = {
+                    "status": "safe",
+                    "avScan": {"virusFound": False, "virusNames": None},
+                    "pickleImportScan": {"highestSafetyLevel": "innocuous", "imports": []},
+                }
             entries.append(item)
         return sorted(entries, key=lambda e: e["path"])
 
     def _tree(self, request, repo, sha, base):
         recursive = request.query.get("recursive") in ("true", "True", "1")
-        entries = self._entries(repo, sha, base, recursive)
+        expand = request.query.get("expand") in ("true", "True", "1")
+        entries = self._entries(repo, sha, base, recursive, expand)
         if not base:
             entries += repo.extra_listing
         if base and not entries:

@@ -4,10 +4,12 @@ Pure functions only (no Django, no I/O), so the content handler, the models and 
 one definition of what a Hub path means.
 """
 
+import hashlib
+import json
 import re
 import functools
-from dataclasses import dataclass
-from urllib.parse import quote, unquote
+from dataclasses import dataclass, replace
+from urllib.parse import parse_qsl, quote, unquote
 
 REPO_TYPES = ("model", "dataset", "space", "kernel")
 URL_PREFIXES = {"model": "", "dataset": "datasets/", "space": "spaces/", "kernel": "kernels/"}
@@ -26,6 +28,10 @@ _CONTROL_RE = re.compile(r"[\x00-\x1f\x7f]")
 MAX_REPO_ID = 96
 MAX_REVISION = 256
 MAX_PATH_IN_REPO = 1024
+MAX_PATHS_INFO = 10_000  # paths in one paths-info request
+FILE_VIEWS = ("resolve", "raw")  # a file's bytes; git's view of it (an LFS file's pointer)
+DEFAULT_BRANCH = "main"  # what `HEAD` names when nothing else says
+LFS_POINTER = "version https://git-lfs.github.com/spec/v1\noid sha256:{}\nsize {}\n"
 
 
 class HubPathError(ValueError):
@@ -40,6 +46,16 @@ def is_commit(revision):
 def is_lfs_etag(etag):
     """Whether a Hub ETag names an LFS blob (a sha256) rather than a git blob (a sha1)."""
     return len(etag) == 64
+
+
+def lfs_pointer(sha256, size):
+    """The git-lfs pointer file that stands in git for an LFS file (what `/raw/` answers)."""
+    return LFS_POINTER.format(sha256, size).encode()
+
+
+def git_blob_sha1(data):
+    """git's name of a blob: the Hub's ETag of a regular file."""
+    return hashlib.sha1(b"blob %d\0" % len(data) + data).hexdigest()
 
 
 def refuse_control_bytes(text):
@@ -108,16 +124,18 @@ class Repo:
 
 @dataclass(frozen=True)
 class ResolvePath:
-    """`{prefix}{repo}/resolve/{revision}/{path_in_repo}`: one file at one revision."""
+    """`{prefix}{repo}/resolve/{revision}/{path_in_repo}`: one file at one revision; with `raw`,
+    `.../raw/...`: git's view of it (the same file, or an LFS file's pointer)."""
 
     repo: Repo
     revision: str
     path_in_repo: str
+    raw: bool = False
 
     def url(self):
         """The percent-encoded path, as the Hub client builds it."""
         return (
-            f"{self.repo.url_path}/resolve/{quote(self.revision, safe='')}/"
+            f"{self.repo.url_path}/{FILE_VIEWS[self.raw]}/{quote(self.revision, safe='')}/"
             f"{quote(self.path_in_repo)}"
         )
 
@@ -127,7 +145,11 @@ class ResolvePath:
 
     def at(self, commit):
         """The same file pinned to `commit`."""
-        return ResolvePath(self.repo, commit, self.path_in_repo)
+        return replace(self, revision=commit)
+
+    def resolved(self):
+        """The file's bytes (`resolve`), whichever view was asked."""
+        return replace(self, raw=False)
 
 
 @dataclass(frozen=True)
@@ -198,7 +220,7 @@ def _parse_segments(segments):
         segments = segments[1:]
     else:
         repo_type = "model"
-    repo_id, rest = _split_repo(segments, lambda seg: seg == "resolve")
+    repo_id, rest = _split_repo(segments, lambda seg: seg in FILE_VIEWS)
     if repo_id is None or len(rest) < 3:
         raise HubPathError(
             "Not a Hub file path: expected [datasets/|spaces/]<repo>/resolve/<revision>/<file>."
@@ -207,6 +229,7 @@ def _parse_segments(segments):
         Repo(repo_type, validate_repo_id(repo_id)),
         validate_revision(rest[1]),
         validate_path_in_repo("/".join(rest[2:])),
+        raw=rest[0] == "raw",
     )
 
 
@@ -229,9 +252,52 @@ def parse_url_path(raw_path):
 def parse_artifact_path(artifact_path):
     """Parse the unencoded ContentArtifact path of a file (always commit-pinned)."""
     parsed = _parse_segments(artifact_path.split("/"))
-    if not isinstance(parsed, ResolvePath) or not is_commit(parsed.revision):
+    if not isinstance(parsed, ResolvePath) or parsed.raw or not is_commit(parsed.revision):
         raise HubPathError(f"Not a commit-pinned file path: {artifact_path!r}.")
     return parsed
+
+
+@dataclass(frozen=True)
+class PathsInfoQuery:
+    """What a `paths-info` request asks: the paths (sorted, once each) and `expand`."""
+
+    paths: tuple
+    expand: bool
+
+    def form(self):
+        """The form fields the Hub client sends for it (one way upstream for every client)."""
+        return [("paths", path) for path in self.paths] + (
+            [("expand", "True")] if self.expand else []
+        )
+
+
+def parse_paths_info(content_type, body):
+    """A `paths-info` body: JSON `{"paths": [...], "expand": bool}` (huggingface.js) or a form
+    with repeated `paths` and `expand` (huggingface_hub), as the Hub reads both."""
+    if content_type == "application/json":
+        try:
+            data = json.loads(body)
+        except (ValueError, UnicodeDecodeError):
+            raise HubPathError("The paths-info body is not valid JSON.")
+        if not isinstance(data, dict):
+            raise HubPathError("The paths-info body must be a JSON object.")
+        paths, expand = data.get("paths", []), data.get("expand") is True
+    else:
+        try:
+            form = parse_qsl(body.decode(), keep_blank_values=True, errors="strict")
+        except (UnicodeDecodeError, ValueError):
+            raise HubPathError("The paths-info form is not valid UTF-8.")
+        paths = [value for key, value in form if key == "paths"]
+        expand = any(key == "expand" and value.lower() in ("true", "1") for key, value in form)
+    if isinstance(paths, str):
+        paths = [paths]
+    if not isinstance(paths, list) or not all(isinstance(path, str) for path in paths):
+        raise HubPathError('"paths" must be a list of file paths.')
+    if len(paths) > MAX_PATHS_INFO:
+        raise HubPathError(f"At most {MAX_PATHS_INFO} paths per paths-info request.")
+    for path in paths:
+        refuse_control_bytes(path)
+    return PathsInfoQuery(tuple(sorted(set(paths))), expand)
 
 
 def normalize_etag(value):

@@ -19,7 +19,7 @@ from .handler import PREFIX, HuggingFaceHandler
 
 log = logging.getLogger(__name__)
 
-HUB_ROUTE = PREFIX + r"{path:.+/resolve/.+|(?:.+/)?api/.+}"
+HUB_ROUTE = PREFIX + r"{path:.+/(?:resolve|raw)/.+|(?:.+/)?api/.+}"
 API_ROUTE = PREFIX + r"{path:(?:.+/)?api/.+}"
 
 

@@ -9,7 +9,6 @@ pinned.py); the remote, if any, answers the rest.
 
 import functools
 
-from aiohttp import web
 from asgiref.sync import sync_to_async
 from django.conf import settings
 
@@ -20,10 +19,16 @@ from pulp_hugging_face import hub
 
 from pulpcore.plugin.models import Remote
 
-from . import authentication, cache, downloads, metadata, pinned, upstream
+from . import api, authentication, cache, downloads, metadata, pinned, upstream
 from .models import HuggingFaceDistribution
 from .repository_adds import add_to_repository
-from .responses import file_headers, head_response, hub_error, stored_file_response
+from .responses import (
+    file_headers,
+    head_response,
+    hub_error,
+    pointer_response,
+    stored_file_response,
+)
 from .room import StorageFull
 from .storage import find_cached, served_version
 
@@ -91,7 +96,7 @@ class HuggingFaceHandler(Handler):
 
     # -- files ----------------------------------------------------------------------------
     async def serve_file(self, request, distro, remote, path):
-        info = None
+        raw, path, info = path.raw, path.resolved(), None
         commit = path.revision if hub.is_commit(path.revision) else None
         if commit is None:
             commit = await self._pinned_ref(distro, path.repo, path.revision)
@@ -102,6 +107,8 @@ class HuggingFaceHandler(Handler):
         pinned = path.at(commit)
         if info is not None:
             cache.remember_file_info(remote, pinned, info)
+        if raw:
+            return await self._serve_raw(request, distro, remote, pinned, info)
         cached = await self._stored_file(distro, pinned, reading=request.method != "HEAD")
         if cached is not None and not cached.stored:
             return await self._serve_unstored(request, distro, pinned, cached)
@@ -122,6 +129,18 @@ class HuggingFaceHandler(Handler):
         if info is None:
             info = await downloads.file_info(remote, pinned)
         return await self._from_upstream(request, distro, remote, path.at(info.commit), info)
+
+    async def _serve_raw(self, request, distro, remote, pinned, info):
+        """git's view of a file: an LFS file's pointer, made from its ETag and size (no bytes
+        move); a regular file as `resolve` answers it."""
+        known = await self._stored_file(distro, pinned, reading=False)
+        if known is None and remote is not None:
+            known = info or await downloads.file_info(remote, pinned)
+        if known is None or not hub.is_lfs_etag(known.etag):
+            return await self.serve_file(request, distro, remote, pinned)
+        if known.size is None:
+            return hub_error(502, "The upstream Hub did not say the size of this LFS file.")
+        return await pointer_response(request, pinned.revision, known.etag, known.size)
 
     @staticmethod
     async def _from_upstream(request, distro, remote, path, info):
@@ -187,43 +206,4 @@ class HuggingFaceHandler(Handler):
 
     # -- metadata API -----------------------------------------------------------------------
     async def serve_api(self, request, distro, remote, api_path, endpoint):
-        if request.method == "POST" and api_path.endpoint != "paths-info":
-            return hub_error(405, "Only paths-info accepts POST.")
-        if request.method != "POST" and api_path.endpoint == "paths-info":
-            return hub_error(405, "paths-info needs POST.")
-        data = None
-        if request.method == "POST":
-            data = await request.post()
-        endpoint_url = f"{request.scheme}://{request.host}{endpoint}"
-        if distro.repository_id or distro.repository_version_id:
-            try:
-                answer = await sync_to_async(self._pinned_answer)(
-                    distro, api_path, request.query, data, endpoint_url, explain=remote is None
-                )
-                return web.Response(body=answer.body, headers=answer.headers)
-            except pinned.NotPinned as exc:
-                if remote is None:
-                    headers = {"X-Repo-Commit": exc.commit} if exc.commit else None
-                    return hub_error(exc.status, exc.message, headers, exc.code)
-        if remote is None:
-            return hub_error(404, "This distribution serves neither a remote nor a repository.")
-        answer = await metadata.api_answer(
-            remote, "POST" if data is not None else "GET", api_path, request.query, data
-        )
-        headers = dict(answer.headers)
-        if "Link" in headers:  # pagination links must lead back here, not upstream
-            headers["Link"] = headers["Link"].replace(remote.hub_url, endpoint_url)
-        return web.Response(status=answer.status, body=answer.body, headers=headers)
-
-    @staticmethod
-    def _pinned_answer(distro, api_path, query, form, endpoint_url, explain):
-        """The served version's answer; NotPinned (precise only if `explain`) when it has none."""
-        version = served_version(distro)
-        if version is None:
-            raise pinned.NotPinned(404, None, "This distribution serves no repository version.")
-        try:
-            return pinned.api_answer(version, api_path, query, form, endpoint_url)
-        except pinned.NotPinned as exc:
-            if explain and exc.code == "RevisionNotFound":
-                raise pinned.missing(version, api_path.repo, api_path.revision or "main")
-            raise
+        return await api.serve(request, distro, remote, api_path, endpoint)

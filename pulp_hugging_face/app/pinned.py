@@ -12,12 +12,11 @@ import json
 from dataclasses import dataclass
 from urllib.parse import urlencode
 
-from pulp_hugging_face import hub
+from pulp_hugging_face import hub, repo_info
 
 from .models import HuggingFaceCommit, HuggingFaceContent, HuggingFaceRef
 
 TREE_PAGE_SIZE = 1000
-LFS_POINTER = "version https://git-lfs.github.com/spec/v1\noid sha256:{}\nsize {}\n"
 
 
 class NotPinned(Exception):
@@ -37,14 +36,15 @@ class Answer:
 
 
 def ref_commit(version, repo, name):
-    """The commit a ref pinned in `version` points at, or None."""
-    return (
+    """The commit a ref pinned in `version` points at, or None. `HEAD` is the default branch
+    unless a ref of that name is pinned, as the Hub resolves it."""
+    names = [name, hub.DEFAULT_BRANCH] if name == "HEAD" else [name]
+    pinned = dict(
         HuggingFaceRef.objects.filter(
-            pk__in=version.content, repo_type=repo.repo_type, repo_id=repo.repo_id, name=name
-        )
-        .values_list("commit", flat=True)
-        .first()
+            pk__in=version.content, repo_type=repo.repo_type, repo_id=repo.repo_id, name__in=names
+        ).values_list("name", "commit")
     )
+    return next((pinned[n] for n in names if n in pinned), None)
 
 
 def missing(version, repo, revision):
@@ -94,8 +94,8 @@ def file_entry(path, etag, size):
     """A tree / paths-info entry as the Hub writes it (an LFS file's oid is its pointer's)."""
     if not hub.is_lfs_etag(etag):
         return {"type": "file", "oid": etag, "size": size, "path": path}
-    pointer = LFS_POINTER.format(etag, size).encode()
-    oid = hashlib.sha1(b"blob %d\0" % len(pointer) + pointer).hexdigest()
+    pointer = hub.lfs_pointer(etag, size)
+    oid = hub.git_blob_sha1(pointer)
     lfs = {"oid": etag, "size": size, "pointerSize": len(pointer)}
     return {"type": "file", "oid": oid, "size": size, "path": path, "lfs": lfs}
 
@@ -134,9 +134,14 @@ def api_answer(version, api_path, query, form, endpoint_url):
     files = _files(version, repo, commit)
     if api_path.endpoint in (None, "revision"):
         siblings = [{"rfilename": path} for path, _etag, _size in files]
-        return _json({**info, "sha": commit, "siblings": siblings})
+        try:
+            wanted = repo_info.selection(query)
+        except repo_info.NotASelection:
+            wanted = None
+        answer = {**info, "sha": commit, "siblings": siblings}
+        return _json(repo_info.Record().learn(answer, None).answer(wanted))
     if api_path.endpoint == "paths-info":
-        wanted = set(form.getall("paths", [])) if form else set()
+        wanted = set(form.paths) if form else set()
         everything = _entries(commit, files, "", recursive=True)
         return _json([entry for entry in everything if entry["path"] in wanted])
     entries = _entries(commit, files, api_path.subpath or "", query.get("recursive") == "true")

@@ -143,9 +143,9 @@ async def small_file(path):
     return body
 
 
-async def stream_from_storage(request, stored, size, headers):
-    """A file in object storage, streamed through here: never a redirect to a signed storage
-    URL the Hub would not send. One byte range (`Range`) is answered with a 206."""
+def byte_range(request, size, headers):
+    """(start, stop, status) of the one byte range a request asks (`Range`): a 206 with its
+    `Content-Range` added to `headers`, the whole file with a 200, or raises a 416."""
     start, stop, status = 0, size, 200
     try:
         wanted = request.http_range
@@ -158,6 +158,29 @@ async def stream_from_storage(request, stored, size, headers):
         if start >= stop:
             raise web.HTTPRequestRangeNotSatisfiable(headers={"Content-Range": f"bytes */{size}"})
         headers["Content-Range"] = f"bytes {start}-{stop - 1}/{size}"
+    return start, stop, status
+
+
+async def pointer_response(request, commit, sha256, size):
+    """`/raw/` of an LFS file: its git-lfs pointer, as git holds it; its ETag is the pointer's
+    git blob sha1, as the Hub's is."""
+    body = hub.lfs_pointer(sha256, size)
+    headers = {
+        "X-Repo-Commit": commit,
+        "ETag": f'"{hub.git_blob_sha1(body)}"',
+        "Accept-Ranges": "bytes",
+        "Content-Type": "text/plain; charset=utf-8",
+    }
+    if request.method == "HEAD":
+        return await head_response(request, headers, len(body))
+    start, stop, status = byte_range(request, len(body), headers)
+    return web.Response(status=status, body=body[start:stop], headers=headers)
+
+
+async def stream_from_storage(request, stored, size, headers):
+    """A file in object storage, streamed through here: never a redirect to a signed storage
+    URL the Hub would not send. One byte range (`Range`) is answered with a 206."""
+    start, stop, status = byte_range(request, size, headers)
     response = web.StreamResponse(status=status, headers=headers)
     response.content_length = stop - start
     await response.prepare(request)

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
+from django.db.models import Q
 
 from pulpcore.plugin.models import Artifact, ContentArtifact, RemoteArtifact
 from pulpcore.plugin.util import get_domain_pk
@@ -97,6 +98,29 @@ def find_cached(distro, pinned):
         return CachedFile(content.commit, content.etag, content.size, None, ca, True, fetch_with)
     return CachedFile(
         content.commit, content.etag, content.size, local_path(ca.artifact), ca, in_repository
+    )
+
+
+def held_files(distro, repo, commit, paths):
+    """(path, etag, size) of the files of `repo` at `commit` among `paths` that this
+    distribution may serve (see `find_cached`), sorted by path."""
+    visible = Q(pk__in=[])
+    if (version := served_version(distro)) is not None:
+        visible |= Q(pk__in=version.content)
+    if distro.remote_id:
+        fetched = RemoteArtifact.objects.filter(remote_id=distro.remote_id)
+        visible |= Q(pk__in=fetched.values("content_artifact__content_id"))
+    return list(
+        HuggingFaceContent.objects.filter(
+            visible,
+            _pulp_domain_id=distro.pulp_domain_id,
+            repo_type=repo.repo_type,
+            repo_id=repo.repo_id,
+            commit=commit,
+            path_in_repo__in=paths,
+        )
+        .order_by("path_in_repo")
+        .values_list("path_in_repo", "etag", "size")
     )
 
 

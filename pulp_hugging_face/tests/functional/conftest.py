@@ -24,3 +24,17 @@ def repo(fake_hub):
         }
     )
     return hub_repo
+
+
+@pytest.fixture(scope="session")
+def hub_clients(pulp_stack):
+    """Every Hub client the suite proves (see hub_clients.py), installed once."""
+    from .hub_clients import install_all
+
+    return install_all(pulp_stack["state"] / "clients")
+
+
+@pytest.fixture(params=["huggingface_hub", "huggingface_hub-0.36", "huggingface.js"])
+def hub_client(request, hub_clients):
+    """Each Hub client in turn."""
+    return hub_clients[request.param]

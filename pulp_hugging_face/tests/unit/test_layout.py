@@ -14,6 +14,7 @@ ORDER = [
     "tasks",
     "modelresource",
     "handler",
+    "api",
     "authentication",
     "heartbeat",
     "downloads",
