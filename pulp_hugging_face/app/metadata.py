@@ -187,10 +187,12 @@ async def _learn(remote, api_path, commit, record, wanted):
         sha = answer.get("sha")
         if not hub.is_commit(sha if isinstance(sha, str) else None):
             return record  # not addressed by a commit: answered, not remembered
-        if commit is None:
+        if commit is None:  # known by another spelling, maybe: one record per commit
             revision = api_path.revision or hub.DEFAULT_BRANCH
             await remember_revision(remote, api_path.repo, revision, sha)
             commit, at_commit = sha, replace(api_path, endpoint="revision", revision=sha)
+            known = await _record(remote, api_path.repo, sha)
+            record = known.learn(answer, None) if known else record
     if wanted is not None and (missing := record.missing(wanted)):
         record.learn(await _ask_info(remote, at_commit, missing), missing)
     body = json.dumps(record.to_json()).encode()

@@ -163,9 +163,10 @@ def test_head_and_range_reads(hub_client, hf_distribution, model, fake_hub):
     fake_hub.reset_log()
     whole = hub_client(endpoint, "read", repo=model.repo_id, path="xet.bin")
     assert base64.b64decode(whole) == xet.data  # over plain HTTP: Pulp strips the Xet signals
-    if hub_client.is_js:  # it asks for the Xet file info; Pulp never passes that on
-        assert not hub_client(endpoint, "head", repo=model.repo_id, path="xet.bin")["xet"]
     assert not any(XET_FILEINFO in (r["accept"] or "") for r in fake_hub.requests)
+    if hub_client.is_js:  # it asks for the Xet file info, which the Hub answers, Pulp not
+        assert hub_client(fake_hub.url, "head", repo=model.repo_id, path="xet.bin")["xet"]
+        assert not hub_client(endpoint, "head", repo=model.repo_id, path="xet.bin")["xet"]
 
 
 def test_raw_is_gits_view_of_a_file(hub_clients, hf_distribution, model, fake_hub):
@@ -252,3 +253,50 @@ def test_a_pinned_version_with_no_upstream(
     finally:
         fake_hub.fail_with = None
     assert [r for r in fake_hub.requests if r.get("status") != 503] == []
+
+
+def test_hf_transfer_reads_a_large_file_in_parallel_ranges(
+    hub_clients, hf_distribution, pulp_api, fake_hub, tmp_path
+):
+    """huggingface_hub 0.36 hands files over 50 MiB to hf_transfer, which reads them in
+    parallel 10 MiB ranges. The first download is stored once; after it every range is Pulp's."""
+    legacy = hub_clients["huggingface_hub-0.36"]
+    repo = fake_hub.add_repo(f"org/{unique('large')}")
+    data = os.urandom(56 * 1024 * 1024)
+    commit = repo.commit({"big.safetensors": HubFile(data, lfs=True)})
+    setup = hf_distribution()
+    fake_hub.reset_log()
+    for n in range(2):
+        path = legacy(
+            setup["endpoint"],
+            "download",
+            repo=repo.repo_id,
+            path="big.safetensors",
+            cache=tmp_path / str(n),
+        )
+        assert Path(path).read_bytes() == data and Path(path).parent.name == commit
+        if n == 0:
+            assert len(pulp_api.wait_for_units(1, repo_id=repo.repo_id)) == 1
+            # hf_transfer's ranges of a file not stored yet were passed through
+            assert any(r["range"] for r in fake_hub.requests if "/resolve/" in r["path"])
+            fake_hub.reset_log()
+    assert fake_hub.body_fetches("big.safetensors") == []
+
+
+def test_repo_info_is_asked_once_per_commit_whatever_the_client_asks(
+    hub_clients, hf_distribution, model, fake_hub
+):
+    """Nine ways of asking one commit's repo info (three clients, three spellings, two field
+    selections): upstream is asked its default answer by the first revision spelling of each
+    (HEAD is huggingface.js'), and once more for the one field it lacks; no client's selection
+    or spelling is a call of its own."""
+    endpoint = hf_distribution()["endpoint"]
+    main = model.refs["main"]
+    fake_hub.reset_log()
+    for client in hub_clients.values():
+        for revision in (None, "main", main):
+            assert client(endpoint, "info", repo=model.repo_id, revision=revision)["sha"] == main
+    asked = sorted((r["path"].rsplit("/", 1)[-1], r["query"]) for r in fake_hub.requests)
+    assert asked == sorted(
+        [("HEAD", {}), (main, {"expand": "pipeline_tag"}), (model.repo_id.rsplit("/", 1)[-1], {})]
+    )

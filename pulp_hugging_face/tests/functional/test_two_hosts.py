@@ -119,3 +119,19 @@ def test_clients_split_across_hosts_share_one_upstream_download(
     assert all(body == data for body in bodies)
     assert len(fake_hub.body_fetches("big.bin")) == 1
     assert len(pulp_api.wait_for_units(1, repo_id=repo_id)) == 1
+
+
+def test_a_file_one_host_just_sent_is_not_fetched_again_by_the_other(
+    pulp_api, pulp_stack, pulp_second_host, hf_distribution, fake_hub
+):
+    """The other host asks right after the first host's client has every byte, while that host
+    still stores the file: it gets the file from that host or from storage, never upstream."""
+    repo_id = f"org/{unique('after')}"
+    data = os.urandom(48 * 1024 * 1024)  # storing takes a while: digests, then the move
+    commit = fake_hub.add_repo(repo_id).commit({"big.bin": HubFile(data, lfs=True)})
+    url = f"{hf_distribution()['endpoint']}/{repo_id}/resolve/{commit}/big.bin"
+    fake_hub.reset_log()
+    assert requests.get(url, timeout=60).content == data
+    assert requests.get(on(pulp_second_host, url, pulp_stack), timeout=60).content == data
+    assert len(fake_hub.body_fetches("big.bin")) == 1
+    assert len(pulp_api.wait_for_units(1, repo_id=repo_id)) == 1
