@@ -69,6 +69,10 @@ async def fetch_and_store(request, distro, remote, path, info=None):
             info = info or await file_info(remote, path)
             return await _download(request, distro, remote, path, info, lock, peer=peer)
         try:
+            # Another host may have stored it, and let go of the lead, since this one looked.
+            cached = await _stored(distro, path) if lock.fresh and peers.own_address() else None
+            if cached is not None:
+                return await stored_file_response(request, cached, path.path_in_repo)
             return await _download(request, distro, remote, path, info, lock)
         finally:
             await peers.release(lock.digest)
