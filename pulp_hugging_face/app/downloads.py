@@ -70,8 +70,7 @@ async def fetch_and_store(request, distro, remote, path, info=None):
             return await _download(request, distro, remote, path, info, lock, peer=peer)
         try:
             # Another host may have stored it, and let go of the lead, since this one looked.
-            cached = await _stored(distro, path) if lock.fresh and peers.own_address() else None
-            if cached is not None:
+            if lock.fresh and peers.own_address() and (cached := await _stored(distro, path)):
                 return await stored_file_response(request, cached, path.path_in_repo)
             return await _download(request, distro, remote, path, info, lock)
         finally:
