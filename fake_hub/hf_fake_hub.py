@@ -504,7 +504,7 @@ class FakeHub:
     def _info_answer(self, request, repo, sha):
         """Repo info; with `expand=` (repeated) only `_id`, `id` and the fields named."""
         default, expand_only = self._info(repo, sha)
-        wanted = request.query.getall("expand", [])
+        wanted = request.query.getall("expand", []) + request.query.getall("expand[]", [])
         if not wanted:
             return web.json_response(default)
         unknown = sorted(set(wanted) - EXPANDABLE[repo.repo_type])

@@ -13,12 +13,17 @@ from .storage import held_files, served_version
 
 # Query flags the Hub reads as booleans, whichever way a client spells them ("True", "true").
 FLAGS = frozenset({"recursive", "expand"})
+# Array parameters the Hub also reads with brackets (`expand[]=likes`, huggingface.js' repoExists).
+ARRAYS = {"expand[]": "expand"}
 
 
 def canonical_query(query):
-    """The query as one spelling: one remembered answer for every client's."""
+    """The query in one spelling: one remembered answer for every client's."""
     return MultiDict(
-        (key, value.lower() if key in FLAGS and value.lower() in ("true", "false") else value)
+        (
+            ARRAYS.get(key, key),
+            value.lower() if key in FLAGS and value.lower() in ("true", "false") else value,
+        )
         for key, value in query.items()
     )
 

@@ -96,7 +96,8 @@ class HuggingFaceHandler(Handler):
 
     # -- files ----------------------------------------------------------------------------
     async def serve_file(self, request, distro, remote, path):
-        raw, path, info = path.raw, path.resolved(), None
+        raw, info = path.raw, None
+        path = path.resolved() if raw else path
         commit = path.revision if hub.is_commit(path.revision) else None
         if commit is None:
             commit = await self._pinned_ref(distro, path.repo, path.revision)

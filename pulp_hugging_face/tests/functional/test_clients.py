@@ -5,6 +5,8 @@ errors, HEAD and Range reads, a fresh cache with the Hub down, and pinned versio
 no upstream at all."""
 
 import base64
+import json
+import struct
 import os
 from pathlib import Path
 
@@ -245,6 +247,12 @@ def test_a_pinned_version_with_no_upstream(
         folder = hub_client(endpoint, "snapshot", repo=dataset.repo_id, type="dataset", cache=cache)
         assert_hub_snapshot(folder, dataset, dataset.refs["main"], cache, "main")
         assert hub_client(endpoint, "info", repo=model.repo_id)["sha"] == main
+        tree = hub_client(endpoint, "tree", repo=model.repo_id, revision=main, recursive=True)
+        assert tree == sorted([*model.commits[main], "tokenizer"])  # 0.36 asks `recursive=True`
+        found = hub_client(
+            endpoint, "paths", repo=model.repo_id, paths=["config.json"], expand=True
+        )
+        assert [(e["path"], e["size"]) for e in found] == [("config.json", 8)]
         assert hub_client(endpoint, "exists", repo=model.repo_id, path="tokenizer/vocab.txt")
         assert not hub_client(endpoint, "exists", repo=model.repo_id, path="nope.txt")
         with pytest.raises(ClientError) as unknown:
@@ -300,3 +308,54 @@ def test_repo_info_is_asked_once_per_commit_whatever_the_client_asks(
     assert asked == sorted(
         [("HEAD", {}), (main, {"expand": "pipeline_tag"}), (model.repo_id.rsplit("/", 1)[-1], {})]
     )
+
+
+def safetensors(tensors):
+    """A real safetensors file: its header's length, the JSON header, then the tensors' bytes."""
+    header, data = {"__metadata__": {"format": "pt"}}, b""
+    for name, values in tensors.items():
+        raw = b"".join(struct.pack("<f", v) for v in values)
+        header[name] = {
+            "dtype": "F32",
+            "shape": [len(values)],
+            "data_offsets": [len(data), len(data) + len(raw)],
+        }
+        data += raw
+    text = json.dumps(header).encode()
+    return struct.pack("<Q", len(text)) + text + data
+
+
+def test_huggingface_js_reads_safetensors_headers_and_probes_repos(
+    hub_clients,
+    pulp_api,
+    hf_distribution,
+    hf_remote_factory,
+    hf_repository_factory,
+    hf_distribution_factory,
+    fake_hub,
+):
+    """`parseSafetensorsMetadata` (fileExists on /raw/, then Range reads of the header) and
+    `repoExists` (`?expand[]=likes`): as from the Hub, online and from a pinned version."""
+    js = hub_clients["huggingface.js"]
+    repo = fake_hub.add_repo(f"org/{unique('tensors')}")
+    weights = safetensors({"w": [1.0, 2.0, 3.0], "b": [0.5]})
+    repo.commit({"model.safetensors": HubFile(weights, lfs=True), "config.json": b"{}"})
+    ops = [
+        {"op": "safetensors", "repo": repo.repo_id},
+        {"op": "repoExists", "repo": repo.repo_id},
+        {"op": "repoExists", "repo": "org/no-such-repo"},
+    ]
+    direct = js.run(fake_hub.url, ops)
+    assert direct[0]["value"]["header"]["w"]["shape"] == [3] and direct[1:] == [
+        {"value": True},
+        {"value": False},
+    ]
+    assert js.run(hf_distribution()["endpoint"], ops) == direct
+    repository = hf_repository_factory()
+    sync(pulp_api, repository, hf_remote_factory(includes=[{"repo": repo.repo_id}]))
+    pinned = hf_distribution_factory(repository=repository)["base_url"].rstrip("/")
+    fake_hub.fail_with = 503
+    try:
+        assert js.run(pinned, ops) == direct
+    finally:
+        fake_hub.fail_with = None

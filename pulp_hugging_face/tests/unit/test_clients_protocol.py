@@ -145,3 +145,18 @@ def test_a_record_learned_from_a_selection_does_not_answer_the_default():
     assert not record.covers(None) and record.covers(("sha",))
     again = repo_info.Record.from_json(json.loads(json.dumps(record.to_json())))
     assert again == record
+
+
+def test_every_clients_query_spelling_is_one():
+    from pulp_hugging_face.app.api import canonical_query
+
+    spelled = canonical_query(
+        query(("recursive", "True"), ("expand", "False"), ("expand[]", "likes"), ("cursor", "Ab"))
+    )
+    assert list(spelled.items()) == [
+        ("recursive", "true"),
+        ("expand", "false"),
+        ("expand", "likes"),
+        ("cursor", "Ab"),
+    ]
+    assert repo_info.selection(canonical_query(query(("expand[]", "likes")))) == ("likes",)

@@ -42,6 +42,13 @@ const ops = {
 		const found = await hub.pathsInfo({ repo: repoOf(op), paths: op.paths, revision: op.revision, expand: op.expand, hubUrl, ...credentials });
 		return found.map((e) => ({ path: e.path, size: e.size, lfs: e.lfs?.oid ?? null, lastCommit: e.lastCommit?.id ?? null }));
 	},
+	async repoExists(op) {
+		return hub.repoExists({ repo: repoOf(op), hubUrl, ...credentials });
+	},
+	async safetensors(op) {
+		const parsed = await hub.parseSafetensorsMetadata({ repo: repoOf(op), revision: op.revision, hubUrl, ...credentials });
+		return { sharded: parsed.sharded, header: parsed.header };
+	},
 	async tree(op) {
 		const paths = [];
 		for await (const entry of hub.listFiles({ repo: repoOf(op), revision: op.revision, recursive: op.recursive, path: op.path, hubUrl, ...credentials })) {
