@@ -67,8 +67,8 @@ def assert_hub_snapshot(folder, repo, commit, cache, revision=None):
         assert (cache_folder(cache, repo) / "refs" / revision).read_text() == commit
 
 
-def test_snapshots_by_branch_tag_and_commit(hub_client, hf_distribution, model, dataset, tmp_path):
-    endpoint = hf_distribution()["endpoint"]
+def assert_hub_snapshots(hub_client, endpoint, model, dataset, tmp_path):
+    """The model by branch, tag and commit, and the (paginated) dataset, as from the Hub."""
     main, tag = model.refs["main"], model.refs["v1.0"]
     for n, (revision, commit) in enumerate([("main", main), ("v1.0", tag), (main, main)]):
         cache = tmp_path / str(n)
@@ -79,6 +79,10 @@ def test_snapshots_by_branch_tag_and_commit(hub_client, hf_distribution, model, 
     cache = tmp_path / "dataset"
     folder = hub_client(endpoint, "snapshot", repo=dataset.repo_id, type="dataset", cache=cache)
     assert_hub_snapshot(folder, dataset, dataset.refs["main"], cache, "main")
+
+
+def test_snapshots_by_branch_tag_and_commit(hub_client, hf_distribution, model, dataset, tmp_path):
+    assert_hub_snapshots(hub_client, hf_distribution()["endpoint"], model, dataset, tmp_path)
 
 
 def layout(cache):
@@ -233,19 +237,11 @@ def test_a_pinned_version_with_no_upstream(
     repository = hf_repository_factory()
     sync(pulp_api, repository, hf_remote_factory(includes=includes))
     endpoint = hf_distribution_factory(repository=repository)["base_url"].rstrip("/")
-    main, tag = model.refs["main"], model.refs["v1.0"]
+    main = model.refs["main"]
     fake_hub.fail_with = 503
     fake_hub.reset_log()
     try:
-        for n, (revision, commit) in enumerate([("main", main), ("v1.0", tag), (main, main)]):
-            cache = tmp_path / str(n)
-            folder = hub_client(
-                endpoint, "snapshot", repo=model.repo_id, revision=revision, cache=cache
-            )
-            assert_hub_snapshot(folder, model, commit, cache, revision)
-        cache = tmp_path / "dataset"
-        folder = hub_client(endpoint, "snapshot", repo=dataset.repo_id, type="dataset", cache=cache)
-        assert_hub_snapshot(folder, dataset, dataset.refs["main"], cache, "main")
+        assert_hub_snapshots(hub_client, endpoint, model, dataset, tmp_path)
         assert hub_client(endpoint, "info", repo=model.repo_id)["sha"] == main
         tree = hub_client(endpoint, "tree", repo=model.repo_id, revision=main, recursive=True)
         assert tree == sorted([*model.commits[main], "tokenizer"])  # 0.36 asks `recursive=True`

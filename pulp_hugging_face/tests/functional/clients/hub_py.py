@@ -17,26 +17,21 @@ def main():
     endpoint, token = request["endpoint"], request.get("token") or False
     api = HfApi(endpoint=endpoint, token=token)
 
-    def snapshot(op):
-        return snapshot_download(
-            op["repo"],
+    def where(op):
+        """What every download names: the repo's type, the revision, the cache and the Hub."""
+        return dict(
             repo_type=op.get("type"),
             revision=op.get("revision"),
+            token=token,
             cache_dir=op["cache"],
             endpoint=endpoint,
-            token=token,
         )
 
+    def snapshot(op):
+        return snapshot_download(op["repo"], **where(op))
+
     def download(op):
-        return hf_hub_download(
-            op["repo"],
-            op["path"],
-            repo_type=op.get("type"),
-            revision=op.get("revision"),
-            cache_dir=op["cache"],
-            endpoint=endpoint,
-            token=token,
-        )
+        return hf_hub_download(op["repo"], op["path"], **where(op))
 
     def info(op):
         found = api.repo_info(op["repo"], repo_type=op.get("type"), revision=op.get("revision"))
