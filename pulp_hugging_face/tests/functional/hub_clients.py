@@ -58,6 +58,12 @@ class HubClient:
         return result["value"]
 
 
+def _run(command):
+    """Run an install step; a failure says what the installer said."""
+    done = subprocess.run(command, capture_output=True, text=True)
+    assert done.returncode == 0, f"{' '.join(command)}:\n{done.stdout}{done.stderr}"[-3000:]
+
+
 def install_js(folder):
     """`@huggingface/hub` from npm into `folder` (kept while its version is the pinned one)."""
     package = folder / "node_modules" / "@huggingface" / "hub" / "package.json"
@@ -65,7 +71,7 @@ def install_js(folder):
     if not package.exists() or json.loads(package.read_text())["version"] != version:
         folder.mkdir(parents=True, exist_ok=True)
         npm = ["npm", "install", "--prefix", str(folder), "--no-save", "--no-package-lock"]
-        subprocess.run(npm + ["--no-audit", "--no-fund", HFJS], check=True, capture_output=True)
+        _run(npm + ["--no-audit", "--no-fund", HFJS])
     shutil.copy(HERE / "hub_js.mjs", folder / "hub_js.mjs")  # node finds packages beside it
     return HubClient("huggingface.js", ["node", str(folder / "hub_js.mjs")])
 
@@ -80,8 +86,8 @@ def install_legacy(folder):
     )
     if not found or found.returncode != 0 or found.stdout.strip() != wanted:
         uv = str(Path(sys.executable).parent / "uv")
-        subprocess.run([uv, "venv", "-q", "--python", sys.executable, str(folder)], check=True)
-        subprocess.run([uv, "pip", "install", "-q", "--python", str(python), *LEGACY], check=True)
+        _run([uv, "venv", "-q", "--python", sys.executable, str(folder)])
+        _run([uv, "pip", "install", "-q", "--python", str(python), *LEGACY])
     env = {"HF_HUB_ENABLE_HF_TRANSFER": "1"}
     return HubClient("huggingface_hub-0.36", [str(python), str(HERE / "hub_py.py")], env)
 
