@@ -69,8 +69,7 @@ def _checked(entries, source):
             raise IncludesError(f"{where}: repo_type must be one of {', '.join(SYNCED_TYPES)}")
         try:
             hub.validate_repo_id(entry.repo_id)
-            hub.validate_revision(entry.ref)
-            hub.refuse_control_bytes(entry.ref)
+            hub.validate_revision(entry.ref)  # control bytes included
         except hub.HubPathError as exc:
             raise IncludesError(f"{where}: {exc}") from None
     return entries

@@ -133,7 +133,7 @@ async def _download(request, distro, remote, path, info, lock, peer=None):
                 elif lock:
                     await loop.run_in_executor(None, ensure_room, lock.directory, info.size)
             part = lock.new_part_path() if lock else None
-            sink = ArtifactSink(info.etag, info.size, part, keep=bool(lock))
+            sink = ArtifactSink(info.etag, info.size, part)
             response = web.StreamResponse(
                 headers=file_headers(info.commit, info.etag, info.size, path.path_in_repo)
             )

@@ -105,18 +105,18 @@ class HuggingFaceHandler(Handler):
             if remote is None:
                 return await self._not_pinned(distro, path.repo, path.revision)
             commit, info = await metadata.resolve_revision(remote, path)
-        pinned = path.at(commit)
+        at_commit = path.at(commit)
         if info is not None:
-            cache.remember_file_info(remote, pinned, info)
+            cache.remember_file_info(remote, at_commit, info)
         if raw:
-            return await self._serve_raw(request, distro, remote, pinned, info)
-        cached = await self._stored_file(distro, pinned, reading=request.method != "HEAD")
+            return await self._serve_raw(request, distro, remote, at_commit, info)
+        cached = await self._stored_file(distro, at_commit, reading=request.method != "HEAD")
         if cached is not None and not cached.stored:
-            return await self._serve_unstored(request, distro, pinned, cached)
+            return await self._serve_unstored(request, distro, at_commit, cached)
         if cached is not None:
             if not cached.in_repository and distro.repository_version_id is None:
                 await add_to_repository(distro, cached.content_artifact)
-            return await stored_file_response(request, cached, pinned.path_in_repo)
+            return await stored_file_response(request, cached, at_commit.path_in_repo)
         if remote is None:
             return hub_error(
                 404,
@@ -124,24 +124,24 @@ class HuggingFaceHandler(Handler):
                 headers={"X-Repo-Commit": commit},
                 code="EntryNotFound",
             )
-        info = info or cache.file_info(remote, pinned)
+        info = info or cache.file_info(remote, at_commit)
         if info is None and request.method == "GET" and not request.headers.get("Range"):
-            return await downloads.fetch_and_store(request, distro, remote, pinned)
+            return await downloads.fetch_and_store(request, distro, remote, at_commit)
         if info is None:
-            info = await downloads.file_info(remote, pinned)
+            info = await downloads.file_info(remote, at_commit)
         return await self._from_upstream(request, distro, remote, path.at(info.commit), info)
 
-    async def _serve_raw(self, request, distro, remote, pinned, info):
+    async def _serve_raw(self, request, distro, remote, at_commit, info):
         """git's view of a file: an LFS file's pointer, made from its ETag and size (no bytes
         move); a regular file as `resolve` answers it."""
-        known = await self._stored_file(distro, pinned, reading=False)
+        known = await self._stored_file(distro, at_commit, reading=False)
         if known is None and remote is not None:
-            known = info or await downloads.file_info(remote, pinned)
+            known = info or await downloads.file_info(remote, at_commit)
         if known is None or not hub.is_lfs_etag(known.etag):
-            return await self.serve_file(request, distro, remote, pinned)
+            return await self.serve_file(request, distro, remote, at_commit)
         if known.size is None:
             return hub_error(502, "The upstream Hub did not say the size of this LFS file.")
-        return await pointer_response(request, pinned.revision, known.etag, known.size)
+        return await pointer_response(request, at_commit.revision, known.etag, known.size)
 
     @staticmethod
     async def _from_upstream(request, distro, remote, path, info):
@@ -190,20 +190,20 @@ class HuggingFaceHandler(Handler):
         return await self._from_upstream(request, distro, remote, path, info)
 
     @staticmethod
-    async def _stored_file(distro, pinned, reading):
-        """The stored file for `pinned`: remembered, else looked up (once for all the requests
+    async def _stored_file(distro, at_commit, reading):
+        """The stored file for `at_commit`: remembered, else looked up (once for all the requests
         asking meanwhile) and remembered."""
-        cached = cache.stored_file(distro, pinned, reading)
+        cached = cache.stored_file(distro, at_commit, reading)
         if cached is not None:
             return cached
 
         async def look_up():
-            found = await sync_to_async(find_cached)(distro, pinned)
+            found = await sync_to_async(find_cached)(distro, at_commit)
             if found is not None:
-                cache.remember_stored_file(distro, pinned, found)
+                cache.remember_stored_file(distro, at_commit, found)
             return found
 
-        return await cache.looked_up_once(("file", distro.pk, pinned.artifact_path()), look_up)
+        return await cache.looked_up_once(("file", distro.pk, at_commit.artifact_path()), look_up)
 
     # -- metadata API -----------------------------------------------------------------------
     async def serve_api(self, request, distro, remote, api_path, endpoint):

@@ -57,6 +57,7 @@ class _Connection:
 
 
 _connection = _Connection()
+_locked = set()  # the digests whose advisory lock this process holds
 
 
 async def connect(app=None):
@@ -86,6 +87,7 @@ async def leading_peer(digest, request):
     key = lock_key(digest)
     try:
         if (await _connection.execute("SELECT pg_try_advisory_lock(%s)", [key]))[0]:
+            _locked.add(digest)
             return None
         row = await _connection.execute(LEADER_QUERY, [(key >> 32) & 0xFFFFFFFF, key & 0xFFFFFFFF])
     except Exception as exc:  # no database: lead here rather than fail the client
@@ -96,6 +98,10 @@ async def leading_peer(digest, request):
 
 
 async def release(digest):
+    """Let go of the lead of a download, if this process took it (else nothing to ask)."""
+    if digest not in _locked:
+        return
+    _locked.discard(digest)
     try:
         await _connection.execute("SELECT pg_advisory_unlock(%s)", [lock_key(digest)])
     except Exception as exc:  # a lost connection has released it already

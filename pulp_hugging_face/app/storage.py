@@ -2,10 +2,8 @@
 
 import hashlib
 import os
-import tempfile
 from dataclasses import dataclass
 
-from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models import Q
 
@@ -140,7 +138,8 @@ class ArtifactSink:
     computed by `complete_digests()` once the client has its bytes.
     """
 
-    def __init__(self, etag, expected_size, path=None, keep=True):
+    def __init__(self, etag, expected_size, path=None):
+        """Writes what arrives to a new file at `path`; with no `path` it only verifies."""
         self.etag = etag
         self.expected_size = expected_size
         self.size = 0
@@ -148,15 +147,11 @@ class ArtifactSink:
         self._git_sha1 = None
         if len(etag) == 40 and expected_size is not None:
             self._git_sha1 = hashlib.sha1(f"blob {expected_size}\0".encode())
-        self._file = None  # keep=False: verify only, store nothing
-        with full_disk_as_error():
-            if keep and path:
+        self._file = None
+        if path:
+            with full_disk_as_error():
                 self._file = open(path, "xb")
-            elif keep:
-                self._file = tempfile.NamedTemporaryFile(
-                    dir=settings.WORKING_DIRECTORY, prefix="hf-", delete=False
-                )
-        self.path = self._file.name if self._file else None
+        self.path = path
 
     def write(self, chunk):
         if self._file:

@@ -32,7 +32,7 @@ from ..models import (
     HuggingFaceRemote,
     HuggingFaceRepository,
 )
-from ..upstream import strip_xet
+from ..upstream import error_message, strip_xet
 from .stages import HubDeclarativeVersion
 
 NEXT_LINK = re.compile(r'<([^>]+)>\s*;\s*rel="?next"?')
@@ -132,12 +132,8 @@ class HubFirstStage(Stage):
             with open(result.path, "rb") as handle:
                 return json.load(handle), result.headers or {}
         except aiohttp.ClientResponseError as exc:
-            headers = exc.headers or {}
-            code = headers.get("X-Error-Code") or ""
-            message = headers.get("X-Error-Message") or exc.message
-            raise SyncError(
-                _("{}: the Hub answered {} {}: {}").format(entry, exc.status, code, message)
-            )
+            message = error_message(exc.headers or {}, exc.message)
+            raise SyncError(_("{}: the Hub answered {}: {}").format(entry, exc.status, message))
         except (aiohttp.ClientError, asyncio.TimeoutError) as exc:
             raise SyncError(
                 _("{}: the Hub at {} cannot be reached: {}").format(entry, self.remote.url, exc)

@@ -9,7 +9,7 @@ answers into `UpstreamError`s that keep `X-Error-Code` / `X-Error-Message`.
 bytes; `metadata_api`: the Hub's JSON API, Xet hints removed.
 """
 
-from .client import UpstreamError, close_sessions, request
+from .client import UpstreamError, close_sessions, error_message
 from .files import FileInfo, file_info, open_file, open_file_with_info
 from .metadata_api import ApiAnswer, api, strip_xet
 
@@ -19,9 +19,9 @@ __all__ = [
     "UpstreamError",
     "api",
     "close_sessions",
+    "error_message",
     "file_info",
     "open_file",
     "open_file_with_info",
-    "request",
     "strip_xet",
 ]

@@ -89,13 +89,17 @@ def _request_kwargs(remote):
     return kwargs
 
 
+def error_message(headers, reason):
+    """What the Hub says of an error answer: `X-Error-Code: X-Error-Message` (the reason when it
+    sends no message). The one reading of the Hub's errors, for requests and for sync."""
+    code = headers.get("X-Error-Code")
+    message = headers.get("X-Error-Message") or reason or "Upstream error"
+    return f"{code}: {message}" if code else message
+
+
 def upstream_error(response):
-    code = response.headers.get("X-Error-Code")
-    message = response.headers.get("X-Error-Message") or response.reason or "Upstream error"
-    if code:
-        message = f"{code}: {message}"
     status = response.status if response.status < 500 else 502
-    return UpstreamError(status, message, response.headers)
+    return UpstreamError(status, error_message(response.headers, response.reason), response.headers)
 
 
 @asynccontextmanager

@@ -86,7 +86,7 @@ def working_dir(settings, tmp_path):
 
 def test_sink_verifies_git_blob_sha1(working_dir):
     data = b"hello world\n"
-    sink = ArtifactSink(git_blob_sha1(data), len(data))
+    sink = ArtifactSink(git_blob_sha1(data), len(data), str(working_dir / "part"))
     sink.write(data[:5])
     sink.write(data[5:])
     sink.finish()
@@ -106,7 +106,7 @@ def test_sink_rejects_wrong_bytes(working_dir):
         (hashlib.sha256(good).hexdigest(), 100, b"y" * 100),  # sha256 mismatch
         (hashlib.sha256(good).hexdigest(), 100, good[:50]),  # truncated
     ]:
-        sink = ArtifactSink(etag, size)
+        sink = ArtifactSink(etag, size, str(working_dir / "part"))
         sink.write(payload)
         with pytest.raises(IntegrityMismatch):
             sink.finish()
@@ -116,12 +116,12 @@ def test_sink_rejects_wrong_bytes(working_dir):
 
 def test_verify_only_sink_writes_nothing(working_dir):
     data = b"streamed, not stored"
-    sink = ArtifactSink(git_blob_sha1(data), len(data), keep=False)
+    sink = ArtifactSink(git_blob_sha1(data), len(data))
     sink.write(data)
     sink.finish()
     assert sink.path is None
     sink.discard()
-    bad = ArtifactSink(git_blob_sha1(data), len(data), keep=False)
+    bad = ArtifactSink(git_blob_sha1(data), len(data))
     bad.write(data[::-1])
     with pytest.raises(IntegrityMismatch):
         bad.finish()

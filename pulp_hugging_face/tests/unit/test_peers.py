@@ -74,3 +74,24 @@ def test_a_database_down_at_start_up_does_not_stop_the_content_app(settings, mon
 
     monkeypatch.setattr(peers._connection, "execute", down)
     asyncio.run(peers.connect())  # logs, does not raise
+
+
+@pytest.mark.parametrize("address, statements", [("http://10.0.0.5:24816", 2), (None, 0)])
+def test_only_a_lock_taken_is_released(settings, monkeypatch, address, statements):
+    settings.HF_PEER_ADDRESS = address
+    asked = []
+
+    async def execute(query, params):
+        asked.append(query)
+        return (True,)
+
+    monkeypatch.setattr(peers._connection, "execute", execute)
+
+    async def lead_then_release():
+        assert await peers.leading_peer("cd" * 32, FakeRequest()) is None
+        await peers.release("cd" * 32)
+        await peers.release("cd" * 32)  # once only
+
+    asyncio.run(lead_then_release())
+    assert len(asked) == statements
+    assert not asked or asked[-1].startswith("SELECT pg_advisory_unlock")
