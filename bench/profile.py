@@ -24,9 +24,7 @@ import tempfile
 import uuid
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).parent))
-
-from benchmark import (  # noqa: E402
+from benchmark import (  # bench/ is on the path: Python puts a script's own folder first
     WRK_CLIENTS,
     check_ok,
     content_pids,
@@ -36,9 +34,9 @@ from benchmark import (  # noqa: E402
     wait_for_idle_tasks,
     wait_until_served_warm,
 )
-from hf_fake_hub import FakeHub, HubFile  # noqa: E402
+from hf_fake_hub import FakeHub, HubFile
 
-from pulp_hugging_face.pytest_plugin import PulpApi, main_stack  # noqa: E402
+from pulp_hugging_face.pytest_plugin import PulpApi, main_stack
 
 TOP = 12
 PY_SPY = shutil.which("py-spy") or str(Path(sys.executable).with_name("py-spy"))
