@@ -88,3 +88,22 @@ def test_remote_body_maps_token_and_one_includes_source() -> None:
         remote_body(
             {"token": "a", "token_file": "b", "includes": None, "manifest": None, "lock": None}
         )
+
+
+def test_every_private_pulp_glue_name_the_plugin_uses_is_there() -> None:
+    import importlib.metadata
+
+    from pulp_glue.hugging_face import glue_internals
+
+    gone = glue_internals.missing()
+    version = importlib.metadata.version("pulp-glue")
+    assert not gone, f"pulp-glue {version} no longer has {gone}: adapt glue_internals.py"
+
+
+def test_a_context_is_filed_under_its_model_name() -> None:
+    from pulp_glue.common.context import PulpEntityContext
+    from pulp_glue.hugging_face.context import PulpHuggingFaceContentContext
+
+    registry = PulpEntityContext.PRN_TYPE_REGISTRY
+    assert registry["hugging_face:huggingfacecontent"] is PulpHuggingFaceContentContext
+    assert "hugging_face:hugging-face" not in registry

@@ -13,12 +13,12 @@ from aiohttp import web
 from asgiref.sync import sync_to_async
 from django.db.utils import DatabaseError, InterfaceError
 
-from pulpcore.app.models import Domain
-from pulpcore.app.util import set_domain
-from pulpcore.content import authentication as pulp_authentication
-from pulpcore.content.handler import Handler, PathNotResolved
+from pulpcore.plugin.content import PathNotResolved
+from pulpcore.plugin.models import Domain
+from pulpcore.plugin.util import set_domain
 
 from . import cache
+from .pulpcore_internals import content_authentication, reset_db_connection
 
 log = logging.getLogger(__name__)
 
@@ -26,7 +26,7 @@ log = logging.getLogger(__name__)
 def install(app, hub_handlers):
     """Answer the routes of `hub_handlers` without pulpcore's per-request authentication; every
     other route keeps it. Call before the app starts (its middlewares freeze then)."""
-    pulpcore_middleware = pulp_authentication.authenticate
+    pulpcore_middleware = content_authentication()
     if pulpcore_middleware not in app.middlewares:  # another pulpcore: leave its chain alone
         log.warning("pulpcore's content authentication middleware not found; Hub requests keep it.")
         return
@@ -56,7 +56,7 @@ def _load_domain(name, path):
         except (InterfaceError, DatabaseError):
             if attempt:
                 raise
-            Handler._reset_db_connection()
+            reset_db_connection()
 
 
 async def authenticate(request):
@@ -66,4 +66,4 @@ async def authenticate(request):
     async def nothing_more(request):
         return None
 
-    await pulp_authentication.authenticate(request, nothing_more)
+    await content_authentication()(request, nothing_more)

@@ -19,7 +19,7 @@ from pulp_hugging_face import hub
 
 from pulpcore.plugin.models import Remote
 
-from . import api, authentication, cache, downloads, metadata, pinned, upstream
+from . import api, authentication, cache, downloads, metadata, pinned, pulpcore_internals, upstream
 from .models import HuggingFaceDistribution
 from .repository_adds import add_to_repository
 from .responses import (
@@ -40,7 +40,7 @@ PREFIX_SEGMENTS = PREFIX.strip("/").count("/") + 1
 def base_paths(path):
     """pulpcore's candidate base paths of a path, longest first (remembered: warm clients ask for
     the same paths again)."""
-    return tuple(Handler._base_paths(path))
+    return tuple(pulpcore_internals.base_paths(path))
 
 
 class HuggingFaceHandler(Handler):
@@ -68,7 +68,7 @@ class HuggingFaceHandler(Handler):
         distro, remote = found
         if distro.content_guard_id:
             await authentication.authenticate(request)
-            await sync_to_async(self._permit)(request, distro)
+            await sync_to_async(pulpcore_internals.permit)(self, request, distro)
         endpoint, raw_hub_path = self._split_raw_path(request, distro)
         try:
             hub_path = hub.parse_url_path(raw_hub_path)
@@ -82,7 +82,7 @@ class HuggingFaceHandler(Handler):
             return hub_error(exc.status, exc.message, exc.headers)
 
     def _load_distribution(self, path):
-        distro = self._match_distribution(path)
+        distro = pulpcore_internals.match_distribution(self, path)
         remote = distro.remote.cast() if distro.remote_id else None
         cache.remember_distribution(distro, remote)
         return distro, remote

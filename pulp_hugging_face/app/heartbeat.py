@@ -17,10 +17,7 @@ from django.conf import settings
 from django.db.utils import DatabaseError, IntegrityError, InterfaceError
 from gunicorn.arbiter import Arbiter
 
-from pulpcore.app.apps import pulp_plugin_configs
-from pulpcore.app.models import AppStatus
-from pulpcore.app.util import get_worker_name
-from pulpcore.content.handler import Handler
+from .pulpcore_internals import content_app_status, replace_content_heartbeat, reset_db_connection
 
 log = logging.getLogger(__name__)
 
@@ -29,18 +26,13 @@ RETRY_SECONDS = 1
 
 def install():
     """Use this heartbeat for pulpcore-content's own (looked up by name when the app starts)."""
-    import pulpcore.content
-
-    if not hasattr(pulpcore.content, "_heartbeat"):  # another pulpcore: leave it alone
+    if not replace_content_heartbeat(heartbeat):  # another pulpcore: leave it alone
         log.warning("pulpcore-content's heartbeat not found; keeping its own.")
-        return
-    pulpcore.content._heartbeat = heartbeat
 
 
 async def heartbeat():
-    name = get_worker_name()
+    AppStatus, name, versions = content_app_status()
     interval = settings.CONTENT_APP_TTL // 4
-    versions = {app.label: app.version for app in pulp_plugin_configs()}
     try:
         status = await AppStatus.objects.acreate(name=name, app_type="content", versions=versions)
     except IntegrityError:
@@ -67,5 +59,5 @@ async def _write(status, give_up_after):
             if time.monotonic() > deadline:
                 log.error(f"Content App '{status.name}' failed to write a heartbeat: {exc}")
                 os._exit(Arbiter.WORKER_BOOT_ERROR)
-            await sync_to_async(Handler._reset_db_connection)()
+            await sync_to_async(reset_db_connection)()
             await asyncio.sleep(RETRY_SECONDS)

@@ -23,6 +23,7 @@ from pulpcore.plugin.util import get_domain_pk
 from pulp_hugging_face import hub
 
 from .hub_downloader import HubDownloader
+from .pulpcore_internals import is_unsaved
 
 DEFAULT_HUB_URL = "https://huggingface.co"
 DEFAULT_METADATA_TTL = 300
@@ -127,7 +128,7 @@ class HuggingFaceRemote(Remote, AutoAddObjPermsMixin):
         """Another token forgets what the old one was answered; another URL or headers make
         every remembered branch and listing stale (asked again; kept as the fallback while the
         new upstream cannot be reached). Commit-addressed answers stay true."""
-        old = None if self._state.adding else HuggingFaceRemote.objects.filter(pk=self.pk).first()
+        old = None if is_unsaved(self) else HuggingFaceRemote.objects.filter(pk=self.pk).first()
         if old is not None:
             remembered = HuggingFaceMetadata.objects.filter(remote=self)
             if old.hf_token != self.hf_token:

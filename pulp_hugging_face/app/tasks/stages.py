@@ -9,6 +9,8 @@ from pulpcore.plugin.stages import (
     Stage,
 )
 
+from ..pulpcore_internals import is_unsaved, save_remote_artifacts
+
 
 class ByteCounter(Stage):
     """Reports the bytes of the files the previous stage downloaded, as they go."""
@@ -28,7 +30,7 @@ class ByteCounter(Stage):
                     d.artifact.size
                     for dc in batch
                     for d in dc.d_artifacts
-                    if d.artifact._state.adding and not d.deferred_download
+                    if is_unsaved(d.artifact) and not d.deferred_download
                 )
                 if downloaded:
                     await report.aincrease_by(downloaded)
@@ -52,10 +54,10 @@ class HubRemoteArtifactSaver(RemoteArtifactSaver):
         async for batch in self.batches():
             known = [dc for dc in batch if not _without_sha256(dc)]
             if known:
-                await self._handle_remote_artifacts(known)
+                await save_remote_artifacts(self, known)
             for d_content in batch:
                 if _without_sha256(d_content):
-                    await self._handle_remote_artifacts([d_content])
+                    await save_remote_artifacts(self, [d_content])
             for d_content in batch:
                 await self.put(d_content)
 

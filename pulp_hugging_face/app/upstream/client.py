@@ -7,9 +7,8 @@ from urllib.parse import urljoin
 import aiohttp
 from yarl import URL
 
-from pulpcore.plugin.download import DownloaderFactory
-
 from ..hub_downloader import MAX_REDIRECTS, REDIRECT_STATUSES
+from ..pulpcore_internals import remote_session
 
 READ_BUFFER = 4 * 1024 * 1024  # large reads keep per-chunk overhead off the hot path
 # The Hub client gives a HEAD 10 s: answer before it gives up.
@@ -27,21 +26,6 @@ class UpstreamError(Exception):
         self.headers = {k: v for k, v in (headers or {}).items() if k in ERROR_HEADERS}
 
 
-class _SessionFactory(DownloaderFactory):
-    """pulpcore's own session building for a remote: TLS, client certificate, headers.
-
-    Only the session is taken: a whole DownloaderFactory registers an atexit hook per instance
-    (it logs "Event loop is closed" when the content app stops) and its downloaders spool to
-    temporary files, where we stream. Time-outs and read sizes are given per request.
-    """
-
-    def __init__(self, remote):
-        self._remote = remote
-
-    def session(self):
-        return self._make_aiohttp_session_from_remote()
-
-
 _sessions = {}
 
 
@@ -52,7 +36,7 @@ def _session_for(remote):
     if session is None or session.closed:
         for old_key in [k for k in _sessions if k[0] == remote.pk]:
             asyncio.get_running_loop().create_task(_sessions.pop(old_key).close())
-        session = _sessions[key] = _SessionFactory(remote).session()
+        session = _sessions[key] = remote_session(remote)
     return session
 
 

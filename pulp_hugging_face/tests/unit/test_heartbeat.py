@@ -24,7 +24,7 @@ class Status:
 @pytest.fixture
 def quick(monkeypatch):
     monkeypatch.setattr(heartbeat, "RETRY_SECONDS", 0)
-    monkeypatch.setattr(heartbeat.Handler, "_reset_db_connection", staticmethod(lambda: None))
+    monkeypatch.setattr(heartbeat, "reset_db_connection", lambda: None)
 
     def exit_(code):
         raise SystemExit(code)

@@ -30,6 +30,7 @@ ORDER = [
     "cache",
     "models",
     "hub_downloader",
+    "pulpcore_internals",
 ]
 MAX_LINES = 270
 

@@ -18,6 +18,7 @@ from pulp_glue.common.context import (
     PulpRepositoryVersionContext,
 )
 from pulp_glue.common.exceptions import PulpException
+from pulp_glue.hugging_face.glue_internals import register_prn_type
 
 PLUGIN = "hugging_face"
 RESOURCE_TYPE = "hugging-face"
@@ -33,9 +34,8 @@ def prn_model(model: str) -> t.Callable[[_Context], _Context]:
     """
 
     def register(cls: _Context) -> _Context:
-        PulpEntityContext.PRN_TYPE_REGISTRY.pop(f"{cls.PLUGIN}:{cls.MODEL}", None)
+        register_prn_type(cls, cls.MODEL, model)
         cls.MODEL = model
-        PulpEntityContext.PRN_TYPE_REGISTRY[f"{cls.PLUGIN}:{model}"] = cls
         return cls
 
     return register

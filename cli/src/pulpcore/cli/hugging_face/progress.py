@@ -10,6 +10,7 @@ from pulp_cli.generic import PulpCLIContext
 
 from pulp_glue.common.context import EntityDefinition
 from pulp_glue.common.exceptions import PulpNoWait
+from pulp_glue.hugging_face.glue_internals import raise_if_failed
 
 UNITS = ("B", "KiB", "MiB", "GiB", "TiB")
 
@@ -85,5 +86,5 @@ def wait_with_progress(pulp_ctx: PulpCLIContext, task: EntityDefinition) -> Enti
     except KeyboardInterrupt:
         raise PulpNoWait(f"Task {task['pulp_href']} sent to background.")
     printer.update(task.get("progress_reports") or [], final=True)
-    pulp_ctx._task_finished(task)  # raises PulpException naming the task's error
+    raise_if_failed(pulp_ctx, task)
     return task
