@@ -1,12 +1,9 @@
 """What the content app remembers: distributions, stored files, revisions and API answers.
 
-In memory, per content-app process, so a warm request needs no database query:
-- the domains, by name,
-- the bytes of small stored files (an artifact's path names its bytes: never out of date),
-- the distribution (and its remote) serving a base path,
-- the stored file of a commit-pinned path, per distribution,
-- the commit a branch or tag pointed at, per remote,
-- what upstream said of a commit-pinned file not stored yet (its blob and size), per remote.
+In memory, per content-app process, so a warm request needs no database query: the facts of
+`memory.FACTS` (domains, small files' bytes, distributions, stored files, pinned refs, commits
+of revisions, what upstream said of files), each declared once with its bound, how long it
+holds and which changes drop which of its entries.
 In the database (`HuggingFaceMetadata`, shared by every process and restart): revisions and
 metadata API answers, trusted for the remote's `metadata_ttl` (commit-addressed ones for good)
 and kept as stale fallbacks while upstream is down, until `HF_METADATA_RETENTION` prunes them.
@@ -52,22 +49,21 @@ def _lookup_done(key, done):
 
 def domain(name):
     """The Domain of this name, if remembered."""
-    return memory.domains.get(name) if memory.listening else None
+    return memory.recall("domains", name)
 
 
 def remember_domain(found):
-    if memory.listening and len(memory.domains) < 1024:
-        memory.domains[found.name] = found
+    memory.remember("domains", found.name, found)
 
 
 def small_file(path):
     """The bytes of a small stored file (content-addressed, so never out of date), if kept."""
-    return memory.small_files.get(path) if memory.listening else None
+    return memory.recall("small_files", path)
 
 
 def remember_small_file(path, body):
-    if memory.listening and len(body) <= SMALL_FILE:
-        memory.small_files.put(path, body)
+    if len(body) <= SMALL_FILE:
+        memory.remember("small_files", path, body)
 
 
 def distribution(domain_pk, base_paths):
@@ -81,8 +77,7 @@ def distribution(domain_pk, base_paths):
 
 
 def remember_distribution(distro, remote):
-    if memory.listening:
-        memory.distributions.put((distro.pulp_domain_id, distro.base_path), (distro, remote))
+    memory.remember("distributions", (distro.pulp_domain_id, distro.base_path), (distro, remote))
 
 
 def stored_file(distro, pinned, reading=True):
@@ -108,24 +103,20 @@ def remember_stored_file(distro, pinned, cached):
 
 def pinned_ref(distro, repo, name):
     """The remembered commit of a ref in the distribution's version ("" when it pins none)."""
-    if memory.listening:
-        return memory.pinned_refs.get((distro.pk, repo, name))
-    return None
+    return memory.recall("pinned_refs", (distro.pk, repo, name))
 
 
 def remember_pinned_ref(distro, repo, name, commit):
-    if memory.listening:
-        memory.pinned_refs.put((distro.pk, repo, name), commit or "")
+    memory.remember("pinned_refs", (distro.pk, repo, name), commit or "")
 
 
 def file_info(remote, pinned):
     """What the remote's upstream said of a commit-pinned file (blob and size: never change)."""
-    return memory.file_infos.get((remote.pk, pinned.artifact_path())) if memory.listening else None
+    return memory.recall("file_infos", (remote.pk, pinned.artifact_path()))
 
 
 def remember_file_info(remote, pinned, info):
-    if memory.listening:
-        memory.file_infos.put((remote.pk, pinned.artifact_path()), info)
+    memory.remember("file_infos", (remote.pk, pinned.artifact_path()), info)
 
 
 def is_fresh(learned_at, remote, immutable=False):
@@ -135,22 +126,20 @@ def is_fresh(learned_at, remote, immutable=False):
 
 async def remembered_commit(remote, key):
     """(commit, fresh) last learned for a revision key, or None if never learned."""
-    if memory.listening:
-        hit = memory.commits.get((remote.pk, key))
-        if hit and is_fresh(hit[1], remote):
-            return hit[0], True
+    hit = memory.recall("commits", (remote.pk, key))
+    if hit and is_fresh(hit[1], remote):
+        return hit[0], True
     row = await remembered_row(remote, key)
     if row is None or row.commit is None:
         return None
     fresh = row_is_fresh(row, remote)
-    if fresh and memory.listening:
-        memory.commits.put((remote.pk, key), (row.commit, row.fetched_at.timestamp()))
+    if fresh:
+        memory.remember("commits", (remote.pk, key), (row.commit, row.fetched_at.timestamp()))
     return row.commit, fresh
 
 
 async def remember_commit(remote, key, commit):
-    if memory.listening:
-        memory.commits.put((remote.pk, key), (commit, time.time()))
+    memory.remember("commits", (remote.pk, key), (commit, time.time()))
     await remember_row(remote, key, commit=commit)
 
 

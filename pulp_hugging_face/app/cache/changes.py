@@ -30,8 +30,8 @@ def _notifier(payload_of):
     return notify
 
 
-def connect_signals():
-    """Hook the models whose changes content apps must hear about (from AppConfig.ready)."""
+def watched():
+    """(model, signals, the payload of an instance) of every change content apps hear about."""
     from pulpcore.plugin.models import ContentGuard, Domain, RepositoryVersion
 
     from ..models import (
@@ -41,7 +41,7 @@ def connect_signals():
         HuggingFaceRepository,
     )
 
-    watched = [
+    return [
         (HuggingFaceDistribution, (post_save, post_delete), lambda i: f"distribution:{i.pk}"),
         (HuggingFaceRemote, (post_save, post_delete), lambda i: f"remote:{i.pk}"),
         (HuggingFaceRepository, (post_save, post_delete), lambda i: f"repository:{i.pk}"),
@@ -51,7 +51,11 @@ def connect_signals():
         # A new file changes nothing remembered; a deleted one must not be served from memory.
         (HuggingFaceContent, (post_delete,), lambda i: f"content:{i.pk}"),
     ]
-    for model, signals, payload_of in watched:
+
+
+def connect_signals():
+    """Hook the models whose changes content apps must hear about (from AppConfig.ready)."""
+    for model, signals, payload_of in watched():
         for signal in signals:
             signal.connect(
                 _notifier(payload_of),

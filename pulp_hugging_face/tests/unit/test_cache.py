@@ -242,3 +242,44 @@ def test_a_file_removed_behind_our_back_is_forgotten_when_it_is_to_be_read(memor
     assert cache.stored_file(d, pinned("small.json")) is not None  # its bytes are in memory
     assert cache.stored_file(d, pinned("big.bin")) is None  # a GET: looked up again
     assert cache.stored_file(d, pinned("big.bin"), reading=False) is None
+
+
+def test_every_fact_is_declared_once_with_its_bound_and_invalidation():
+    from pulp_hugging_face.app.cache.memory import FACTS, KINDS
+
+    fresh = Memory()
+    for fact in FACTS:
+        assert isinstance(getattr(fresh, fact.name), Lru) and fact.size > 0
+        # dropped by named changes, or by a domain change (which drops everything), or never
+        # stale at all
+        assert fact.drops or "domain" in fact.holds or fact.holds.startswith("for good"), fact
+        assert set(fact.drops) <= KINDS
+    assert len({fact.name for fact in FACTS}) == len(FACTS)
+
+
+def test_every_change_content_apps_hear_about_drops_something():
+    from pulp_hugging_face.app.cache.changes import watched
+    from pulp_hugging_face.app.cache.memory import FACTS
+
+    instance = SimpleNamespace(pk="p", repository_id="r")
+    kinds = {payload_of(instance).split(":")[0] for _model, _signals, payload_of in watched()}
+    dropping = {kind for fact in FACTS for kind in fact.drops} | {"domain"}  # domain: all
+    assert kinds <= dropping, kinds - dropping
+    assert dropping <= kinds  # and no rule waits for a change nobody sends
+
+
+@pytest.mark.parametrize("kind", ["distribution", "remote", "repository", "guard", "content"])
+def test_each_kind_drops_the_entries_that_depend_on_the_object_it_names(memory, kind):
+    guard, content = uuid.uuid4(), uuid.uuid4()
+    d = distro("a", content_guard_id=guard)
+    cache.remember_distribution(d, SimpleNamespace(pk=d.remote_id))
+    cache.remember_stored_file(d, pinned("config.json"), stored(content))
+    names = {
+        "distribution": d.pk,
+        "remote": d.remote_id,
+        "repository": d.repository_id,
+        "guard": guard,
+        "content": content,
+    }
+    memory.forget(f"{kind}:{names[kind]}")
+    assert cache.stored_file(d, pinned("config.json")) is None
