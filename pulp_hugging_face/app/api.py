@@ -77,7 +77,7 @@ def _pinned_answer(distro, api_path, query, form, endpoint_url, explain):
         return pinned.api_answer(version, api_path, query, form, endpoint_url)
     except pinned.NotPinned as exc:
         if explain and exc.code == "RevisionNotFound":
-            raise pinned.missing(version, api_path.repo, api_path.revision or "main")
+            raise pinned.missing(version, api_path.repo, api_path.revision or hub.DEFAULT_BRANCH)
         raise
 
 

@@ -37,11 +37,17 @@ def info_key(repo, commit):
     return f"info:{repo.repo_type}:{repo.repo_id}:{commit}"
 
 
+async def _revision_commit(remote, repo, revision):
+    """(commit, fresh) of a revision: a commit is itself, for good; a branch or tag the commit
+    last learned for it (fresh within the remote's metadata_ttl); None if never learned."""
+    if hub.is_commit(revision):
+        return revision, True
+    return await cache.remembered_commit(remote, revision_key(repo, revision))
+
+
 async def known_commit(remote, repo, revision):
     """The commit `revision` is a name of, or last pointed at (however long ago), or None."""
-    if hub.is_commit(revision):
-        return revision
-    known = await cache.remembered_commit(remote, revision_key(repo, revision))
+    known = await _revision_commit(remote, repo, revision)
     return known and known[0]
 
 
@@ -56,11 +62,7 @@ async def resolve_revision(remote, resolve_path):
 
     Returns `(commit, info_or_None)`.
     """
-    if hub.is_commit(resolve_path.revision):
-        return resolve_path.revision, None
-    known = await cache.remembered_commit(
-        remote, revision_key(resolve_path.repo, resolve_path.revision)
-    )
+    known = await _revision_commit(remote, resolve_path.repo, resolve_path.revision)
     if known and known[1]:
         return known[0], None
     try:
@@ -125,15 +127,13 @@ async def _remember_api_revision(remote, api_path, answer):
         sha = json.loads(answer.body).get("sha")
     except (ValueError, AttributeError):
         return
-    await remember_revision(remote, api_path.repo, api_path.revision or "main", sha)
+    await remember_revision(remote, api_path.repo, api_path.revision or hub.DEFAULT_BRANCH, sha)
 
 
 async def _at_known_commit(remote, api_path):
     """The same call at the commit a branch or tag is trusted to point at now, if known: one
     remembered answer for every spelling of that revision, kept for good."""
-    if hub.is_commit(api_path.revision):
-        return api_path
-    known = await cache.remembered_commit(remote, revision_key(api_path.repo, api_path.revision))
+    known = await _revision_commit(remote, api_path.repo, api_path.revision)
     return replace(api_path, revision=known[0]) if known and known[1] else api_path
 
 
@@ -147,12 +147,10 @@ async def _repo_info(remote, api_path, wanted):
     the commit the revision points at, asking upstream only for what is not known."""
     repo, revision = api_path.repo, api_path.revision or hub.DEFAULT_BRANCH
     commit = stale = None
-    if hub.is_commit(revision):
-        commit = revision
-    elif known := await cache.remembered_commit(remote, revision_key(repo, revision)):
+    if known := await _revision_commit(remote, repo, revision):
         commit, stale = (known[0], None) if known[1] else (None, known[0])
     elif revision == "HEAD":  # never asked: the default branch's commit, if upstream is down
-        known = await cache.remembered_commit(remote, revision_key(repo, hub.DEFAULT_BRANCH))
+        known = await _revision_commit(remote, repo, hub.DEFAULT_BRANCH)
         stale = known and known[0]
     record = await _record(remote, repo, commit) if commit else None
     if record is not None and record.covers(wanted):

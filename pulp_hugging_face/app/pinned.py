@@ -130,7 +130,7 @@ def api_answer(version, api_path, query, form, endpoint_url):
         return _json(_refs(version, repo))
     if api_path.endpoint not in (None, "revision", "tree", "paths-info"):
         raise NotPinned(404, None, f"{api_path.endpoint!r} is not answered for pinned repos.")
-    commit, info = _commit(version, repo, api_path.revision or "main")
+    commit, info = _commit(version, repo, api_path.revision or hub.DEFAULT_BRANCH)
     files = _files(version, repo, commit)
     if api_path.endpoint in (None, "revision"):
         siblings = [{"rfilename": path} for path, _etag, _size in files]
