@@ -1,5 +1,5 @@
 """The Hub's metadata API for a distribution: what its version pins first, then its remote
-(through metadata.py), and, for `paths-info` with upstream down, the files it holds."""
+(through remembered.py), and, for `paths-info` with upstream down, the files it holds."""
 
 from aiohttp import web
 from asgiref.sync import sync_to_async
@@ -7,9 +7,9 @@ from multidict import MultiDict
 
 from pulp_hugging_face import hub
 
-from . import metadata, pinned, upstream
+from . import pinned, remembered, upstream
 from .responses import hub_error
-from .storage import held_files, served_version
+from .stored_files import held_files, served_version
 
 # Query flags the Hub reads as booleans, whichever way a client spells them ("True", "true").
 FLAGS = frozenset({"recursive", "expand"})
@@ -54,7 +54,7 @@ async def serve(request, distro, remote, api_path, endpoint):
     if remote is None:
         return hub_error(404, "This distribution serves neither a remote nor a repository.")
     try:
-        answer = await metadata.api_answer(
+        answer = await remembered.api_answer(
             remote, "POST" if data is not None else "GET", api_path, query, data
         )
     except upstream.UpstreamError as exc:
@@ -85,9 +85,9 @@ async def _held_paths_info(distro, remote, api_path, wanted, exc):
     """With upstream down, `paths-info` at a known commit from the files this distribution
     holds (never asked that way before: huggingface.js asks one path at a time, with `expand`,
     which the Hub alone can answer; the entries have no `lastCommit`)."""
-    if exc.status not in metadata.STALE_OK_STATUSES:
+    if exc.status not in remembered.STALE_OK_STATUSES:
         return None
-    commit = await metadata.known_commit(remote, api_path.repo, api_path.revision)
+    commit = await remembered.known_commit(remote, api_path.repo, api_path.revision)
     if commit is None:
         return None
     files = await sync_to_async(held_files)(distro, api_path.repo, commit, wanted.paths)

@@ -24,14 +24,14 @@ API_ROUTE = PREFIX + r"{path:(?:.+/)?api/.+}"
 
 
 async def housekeeping():
-    """Prune remembered metadata and idle single-flight files, now and then every interval."""
+    """Prune remembered answers and idle single-flight files, now and then every interval."""
     while True:
         try:
-            rows = await sync_to_async(cache.prune_metadata)()
+            rows = await sync_to_async(cache.prune_remembered)()
             files = await asyncio.get_running_loop().run_in_executor(None, inflight.prune_inflight)
-            log.debug("Pruned %d metadata rows and %d in-flight files.", rows, files)
+            log.debug("Pruned %d remembered answers and %d in-flight files.", rows, files)
         except Exception:
-            log.exception("Pruning remembered metadata failed; trying again later.")
+            log.exception("Pruning remembered answers failed; trying again later.")
         await asyncio.sleep(settings.HF_HOUSEKEEPING_INTERVAL)
 
 

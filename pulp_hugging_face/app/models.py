@@ -130,7 +130,7 @@ class HuggingFaceRemote(Remote, AutoAddObjPermsMixin):
         new upstream cannot be reached). Commit-addressed answers stay true."""
         old = None if is_unsaved(self) else HuggingFaceRemote.objects.filter(pk=self.pk).first()
         if old is not None:
-            remembered = HuggingFaceMetadata.objects.filter(remote=self)
+            remembered = HuggingFaceRememberedAnswer.objects.filter(remote=self)
             if old.hf_token != self.hf_token:
                 remembered.delete()
             elif (old.hub_url, old.headers) != (self.hub_url, self.headers):
@@ -175,8 +175,8 @@ class HuggingFaceRemote(Remote, AutoAddObjPermsMixin):
         return HuggingFaceContent if self.get_remote_artifact_url(relative_path) else None
 
 
-class HuggingFaceMetadata(BaseModel):
-    """An upstream metadata answer remembered per remote.
+class HuggingFaceRememberedAnswer(BaseModel):
+    """An upstream answer remembered per remote (remembered.py reads and writes them).
 
     Two kinds: a revision (branch, tag, `refs/pr/N`) resolved to `commit`, and a metadata API
     answer (`status`, `headers`, `body`). Commit-addressed answers never expire; the others are

@@ -6,7 +6,6 @@ import os
 from pathlib import Path
 
 from aiohttp import web
-from multidict import istr
 
 from pulp_hugging_face import hub
 
@@ -14,20 +13,6 @@ from . import cache
 from .cache import open_files
 
 CHUNK_SIZE = 1 << 20
-# Requests a plain answer (from memory or sendfile) would not honour: FileResponse answers them.
-CONDITIONAL_HEADERS = frozenset(
-    map(
-        istr,
-        (
-            "Range",
-            "If-Range",
-            "If-Match",
-            "If-None-Match",
-            "If-Modified-Since",
-            "If-Unmodified-Since",
-        ),
-    )
-)
 
 
 def hub_error(status, message, headers=None, code=None):
@@ -64,31 +49,16 @@ async def head_response(request, headers, size):
     return response
 
 
-class HubFileResponse(web.FileResponse):
-    """A file from storage that keeps the Hub's ETag instead of aiohttp's mtime-based one."""
-
-    def __init__(self, path, hub_etag, **kwargs):
-        super().__init__(path, **kwargs)
-        self._hub_etag = hub_etag
-
-    @property
-    def etag(self):
-        return None
-
-    @etag.setter
-    def etag(self, value):
-        self.headers["ETag"] = f'"{self._hub_etag}"'
-
-
 class SendfileResponse(web.StreamResponse):
-    """A whole file from local storage, sent by the kernel (`sendfile`) from a descriptor the
-    requests for the same file share: no executor hops to open, stat and close it per request
-    as aiohttp's FileResponse takes."""
+    """A file (or its bytes `start` to `stop`) from local storage, sent by the kernel
+    (`sendfile`) from a descriptor the requests for the same file share: no executor hops to
+    open, stat and close it per request as aiohttp's FileResponse takes."""
 
-    def __init__(self, path, size, headers):
-        super().__init__(headers=headers)
+    def __init__(self, path, size, headers, start=0, stop=None, status=200):
+        super().__init__(status=status, headers=headers)
         self._path = path
-        self.content_length = size
+        self._offset = start
+        self.content_length = (size if stop is None else stop) - start
 
     async def prepare(self, request):
         try:
@@ -112,26 +82,51 @@ class SendfileResponse(web.StreamResponse):
             raise ConnectionResetError("Connection lost")
         loop = asyncio.get_running_loop()
         try:
-            await loop.sendfile(request.transport, opened, 0, self.content_length, fallback=False)
+            await loop.sendfile(
+                request.transport, opened, self._offset, self.content_length, fallback=False
+            )
         except RuntimeError:  # raised before a byte is sent: no native sendfile here (TLS)
-            for offset in range(0, self.content_length, CHUNK_SIZE):
-                chunk = await loop.run_in_executor(None, os.pread, opened.fd, CHUNK_SIZE, offset)
+            stop = self._offset + self.content_length
+            for offset in range(self._offset, stop, CHUNK_SIZE):
+                size = min(CHUNK_SIZE, stop - offset)
+                chunk = await loop.run_in_executor(None, os.pread, opened.fd, size, offset)
                 await self.write(chunk)
 
 
-async def stored_file_response(request, cached, path_in_repo):
-    """A stored file (storage.CachedFile) with the Hub's headers; HEAD costs no storage read."""
-    headers = file_headers(cached.commit, cached.etag, cached.size, path_in_repo)
+async def stored_file_response(request, stored, path_in_repo):
+    """A stored file (stored_files.StoredFile) with the Hub's headers, its ETag's conditions
+    (`If-None-Match`, `If-Match`, `If-Range`) and one byte range; HEAD costs no storage read."""
+    headers = file_headers(stored.commit, stored.etag, stored.size, path_in_repo)
+    if refused := unmet_condition(request, stored.etag, headers):
+        return refused
     if request.method == "HEAD":
-        return await head_response(request, headers, cached.size)
-    if cached.file_path:
-        if CONDITIONAL_HEADERS & request.headers.keys():
-            return HubFileResponse(cached.file_path, cached.etag, headers=headers)
-        if cached.size <= cache.SMALL_FILE:
-            return web.Response(body=await small_file(cached.file_path), headers=headers)
-        return SendfileResponse(cached.file_path, cached.size, headers)
-    artifact = cached.content_artifact.artifact
-    return await stream_from_storage(request, artifact.file, artifact.size, headers)
+        return await head_response(request, headers, stored.size)
+    if not stored.file_path:
+        artifact = stored.content_artifact.artifact
+        return await stream_from_storage(
+            request, artifact.file, artifact.size, headers, stored.etag
+        )
+    start, stop, status = byte_range(request, stored.size, headers, stored.etag)
+    if status == 200 and stored.size <= cache.SMALL_FILE:
+        return web.Response(body=await small_file(stored.file_path), headers=headers)
+    return SendfileResponse(stored.file_path, stored.size, headers, start, stop, status)
+
+
+def _etag_matches(etags, etag, weak):
+    """Whether a conditional header's entity tags name `etag` (`*` names any)."""
+    return etags is not None and any(
+        tag.value in ("*", etag) and (weak or not tag.is_weak) for tag in etags
+    )
+
+
+def unmet_condition(request, etag, headers):
+    """The answer to a request whose `If-None-Match` (304) or `If-Match` (412) the file's Hub
+    ETag does not let through, else None. Hub files have no Last-Modified: dates are ignored."""
+    if request.if_match is not None and not _etag_matches(request.if_match, etag, weak=False):
+        return web.Response(status=412, headers=headers)
+    if _etag_matches(request.if_none_match, etag, weak=True):
+        return web.Response(status=304, headers=headers)
+    return None
 
 
 async def small_file(path):
@@ -143,10 +138,14 @@ async def small_file(path):
     return body
 
 
-def byte_range(request, size, headers):
+def byte_range(request, size, headers, etag=None):
     """(start, stop, status) of the one byte range a request asks (`Range`): a 206 with its
-    `Content-Range` added to `headers`, the whole file with a 200, or raises a 416."""
+    `Content-Range` added to `headers`, the whole file with a 200, or raises a 416. An
+    `If-Range` naming another entity than `etag` asks for the whole file."""
     start, stop, status = 0, size, 200
+    if_range = request.headers.get("If-Range")
+    if if_range is not None and if_range.strip() != f'"{etag}"':
+        return start, stop, status
     try:
         wanted = request.http_range
     except ValueError:
@@ -165,22 +164,23 @@ async def pointer_response(request, commit, sha256, size):
     """`/raw/` of an LFS file: its git-lfs pointer, as git holds it; its ETag is the pointer's
     git blob sha1, as the Hub's is."""
     body = hub.lfs_pointer(sha256, size)
+    etag = hub.git_blob_sha1(body)
     headers = {
         "X-Repo-Commit": commit,
-        "ETag": f'"{hub.git_blob_sha1(body)}"',
+        "ETag": f'"{etag}"',
         "Accept-Ranges": "bytes",
         "Content-Type": "text/plain; charset=utf-8",
     }
     if request.method == "HEAD":
         return await head_response(request, headers, len(body))
-    start, stop, status = byte_range(request, len(body), headers)
+    start, stop, status = byte_range(request, len(body), headers, etag)
     return web.Response(status=status, body=body[start:stop], headers=headers)
 
 
-async def stream_from_storage(request, stored, size, headers):
+async def stream_from_storage(request, stored, size, headers, etag):
     """A file in object storage, streamed through here: never a redirect to a signed storage
     URL the Hub would not send. One byte range (`Range`) is answered with a 206."""
-    start, stop, status = byte_range(request, size, headers)
+    start, stop, status = byte_range(request, size, headers, etag)
     response = web.StreamResponse(status=status, headers=headers)
     response.content_length = stop - start
     await response.prepare(request)

@@ -1,11 +1,9 @@
-"""Cached Hub files: finding them for a distribution, and storing what pull-through fetched."""
+"""Storing what pull-through fetched: checked as it arrives, then saved as pulpcore content."""
 
 import hashlib
 import os
-from dataclasses import dataclass
 
 from django.db import IntegrityError, transaction
-from django.db.models import Q
 
 from pulpcore.plugin.models import Artifact, ContentArtifact, RemoteArtifact
 from pulpcore.plugin.util import get_domain_pk
@@ -22,112 +20,6 @@ class IntegrityMismatch(Exception):
 
 class StoredUnderOtherEtag(Exception):
     """The file is already stored with another ETag: two upstreams disagree about it."""
-
-
-@dataclass
-class CachedFile:
-    """A known file and the Hub facts to answer with: stored, or pinned to fetch on demand."""
-
-    commit: str
-    etag: str
-    size: int
-    file_path: str | None
-    content_artifact: ContentArtifact
-    in_repository: bool
-    fetch_with: int | None = None  # not stored yet: the pk of the remote that pinned it
-
-    @property
-    def stored(self):
-        return self.fetch_with is None
-
-    @property
-    def content_pk(self):
-        return str(self.content_artifact.content_id)
-
-
-def served_version(distro):
-    """The repository version a distribution serves, or None when it serves none."""
-    if distro.repository_version_id:
-        return distro.repository_version
-    if distro.repository_id:
-        return distro.repository.latest_version()
-    return None
-
-
-def find_cached(distro, pinned):
-    """The file of a commit-pinned path this distribution may serve, if it knows it.
-
-    A distribution serves what its own remote fetched and what its repository holds, never
-    what another remote (another upstream or token) fetched. A file its repository pins but
-    did not store (on_demand, streamed) comes back with the remote to fetch it with.
-    """
-    content = (
-        HuggingFaceContent.objects.filter(
-            _pulp_domain_id=distro.pulp_domain_id,
-            repo_type=pinned.repo.repo_type,
-            repo_id=pinned.repo.repo_id,
-            commit=pinned.revision,
-            path_in_repo=pinned.path_in_repo,
-        )
-        .only("commit", "etag", "size")
-        .first()
-    )
-    if content is None:  # a cold file: one query
-        return None
-    version = served_version(distro)
-    in_repository = version is not None and version.content.filter(pk=content.pk).exists()
-    if not in_repository and not (
-        distro.remote_id
-        and RemoteArtifact.objects.filter(
-            content_artifact__content_id=content.pk, remote_id=distro.remote_id
-        ).exists()
-    ):
-        return None
-    ca = ContentArtifact.objects.select_related("artifact").filter(content_id=content.pk).first()
-    if ca is None:
-        return None
-    if ca.artifact is None:
-        remotes = RemoteArtifact.objects.filter(content_artifact=ca).values_list(
-            "remote", flat=True
-        )
-        fetch_with = remotes.first() if in_repository else None
-        if fetch_with is None:
-            return None
-        return CachedFile(content.commit, content.etag, content.size, None, ca, True, fetch_with)
-    return CachedFile(
-        content.commit, content.etag, content.size, local_path(ca.artifact), ca, in_repository
-    )
-
-
-def held_files(distro, repo, commit, paths):
-    """(path, etag, size) of the files of `repo` at `commit` among `paths` that this
-    distribution may serve (see `find_cached`), sorted by path."""
-    visible = Q(pk__in=[])
-    if (version := served_version(distro)) is not None:
-        visible |= Q(pk__in=version.content)
-    if distro.remote_id:
-        fetched = RemoteArtifact.objects.filter(remote_id=distro.remote_id)
-        visible |= Q(pk__in=fetched.values("content_artifact__content_id"))
-    return list(
-        HuggingFaceContent.objects.filter(
-            visible,
-            _pulp_domain_id=distro.pulp_domain_id,
-            repo_type=repo.repo_type,
-            repo_id=repo.repo_id,
-            commit=commit,
-            path_in_repo__in=paths,
-        )
-        .order_by("path_in_repo")
-        .values_list("path_in_repo", "etag", "size")
-    )
-
-
-def local_path(artifact):
-    """The artifact's file on this host's file system; None in object storage (S3...)."""
-    try:
-        return artifact.file.storage.path(artifact.file.name)
-    except NotImplementedError:
-        return None
 
 
 class ArtifactSink:

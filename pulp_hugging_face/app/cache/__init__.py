@@ -1,10 +1,10 @@
 """What the content app remembers: distributions, stored files, revisions and API answers.
 
 In memory, per content-app process, so a warm request needs no database query: the facts of
-`memory.FACTS` (domains, small files' bytes, distributions, stored files, pinned refs, commits
-of revisions, what upstream said of files), each declared once with its bound, how long it
-holds and which changes drop which of its entries.
-In the database (`HuggingFaceMetadata`, shared by every process and restart): revisions and
+`memory.FACTS` (domains, small files' bytes, distributions, stored files and which commits' were
+loaded at once, pinned refs, commits of revisions, what upstream said of files), each declared
+once with its bound, how long it holds and which changes drop which of its entries.
+In the database (`HuggingFaceRememberedAnswer`, shared by every process and restart): revisions and
 metadata API answers, trusted for the remote's `metadata_ttl` (commit-addressed ones for good)
 and kept as stale fallbacks while upstream is down, until `HF_METADATA_RETENTION` prunes them.
 
@@ -23,7 +23,7 @@ from asgiref.sync import sync_to_async
 from django.conf import settings
 from django.utils import timezone
 
-from ..models import HuggingFaceMetadata
+from ..models import HuggingFaceRememberedAnswer
 from .changes import connect_signals, listen_forever  # noqa: F401
 from .memory import SMALL_FILE, memory
 
@@ -81,7 +81,7 @@ def remember_distribution(distro, remote):
 
 
 def stored_file(distro, pinned, reading=True):
-    """The remembered CachedFile of a commit-pinned path, while its file still exists: checked
+    """The remembered StoredFile of a commit-pinned path, while its file still exists: checked
     only when it is to be `read` and its bytes are not in memory (a HEAD needs no file)."""
     if not memory.listening:
         return None
@@ -95,10 +95,20 @@ def stored_file(distro, pinned, reading=True):
 
 
 def remember_stored_file(distro, pinned, cached):
-    if memory.listening and cached.stored:
+    if memory.listening:
         key = (distro.pk, pinned.artifact_path())
         memory.files.put(key, cached)
         memory.files_of_content[cached.content_pk].add(key)
+
+
+def commit_loaded(distro, repo, commit):
+    """Whether the stored files of `repo` at `commit` were all looked up at once (files_at_commit)
+    and remembered since this distribution last changed."""
+    return bool(memory.recall("loaded_commits", (distro.pk, repo, commit)))
+
+
+def remember_commit_loaded(distro, repo, commit):
+    memory.remember("loaded_commits", (distro.pk, repo, commit), True)
 
 
 def pinned_ref(distro, repo, name):
@@ -144,8 +154,8 @@ async def remember_commit(remote, key, commit):
 
 
 async def remembered_row(remote, key):
-    """The remembered HuggingFaceMetadata row of `key` (any age), or None."""
-    return await HuggingFaceMetadata.objects.filter(remote=remote, key=key).afirst()
+    """The remembered HuggingFaceRememberedAnswer row of `key` (any age), or None."""
+    return await HuggingFaceRememberedAnswer.objects.filter(remote=remote, key=key).afirst()
 
 
 def row_is_fresh(row, remote):
@@ -153,12 +163,12 @@ def row_is_fresh(row, remote):
 
 
 async def remember_row(remote, key, **fields):
-    await sync_to_async(HuggingFaceMetadata.objects.update_or_create)(
+    await sync_to_async(HuggingFaceRememberedAnswer.objects.update_or_create)(
         remote=remote, key=key, defaults={**fields, "fetched_at": timezone.now()}
     )
 
 
-def prune_metadata():
+def prune_remembered():
     """Delete remembered answers older than `HF_METADATA_RETENTION` seconds; return the count."""
     cutoff = timezone.now() - timedelta(seconds=settings.HF_METADATA_RETENTION)
-    return HuggingFaceMetadata.objects.filter(fetched_at__lt=cutoff).delete()[0]
+    return HuggingFaceRememberedAnswer.objects.filter(fetched_at__lt=cutoff).delete()[0]

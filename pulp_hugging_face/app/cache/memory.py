@@ -108,10 +108,16 @@ FACTS = (  # the distributions first: their rule says which distributions are st
         {kind: _served_by_changed for kind in DISTRIBUTION_FIELDS},
     ),
     Fact(
-        "files",  # (distribution pk, artifact path) -> CachedFile
+        "files",  # (distribution pk, artifact path) -> stored_files.StoredFile
         200_000,
         "until its content is deleted or its distribution changes",
         {**ON_DISTRIBUTION, "content": _of_content},
+    ),
+    Fact(
+        "loaded_commits",  # (distribution pk, repo, commit) -> True: its stored files in `files`
+        10_000,
+        "until its distribution (or what it serves) changes",
+        ON_DISTRIBUTION,
     ),
     Fact(
         "pinned_refs",  # (distribution pk, repo, ref) -> commit, "" if none

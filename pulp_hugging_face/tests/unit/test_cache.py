@@ -12,7 +12,7 @@ from django.utils import timezone
 from pulp_hugging_face import hub
 from pulp_hugging_face.app import cache
 from pulp_hugging_face.app.cache.memory import Lru, Memory
-from pulp_hugging_face.app.models import HuggingFaceMetadata, HuggingFaceRemote
+from pulp_hugging_face.app.models import HuggingFaceRememberedAnswer, HuggingFaceRemote
 
 COMMIT = "c" * 40
 
@@ -136,15 +136,15 @@ def test_old_metadata_rows_are_pruned(settings):
         ("old-commit", 7200, True),
         ("new", 60, True),
     ):
-        HuggingFaceMetadata.objects.create(
+        HuggingFaceRememberedAnswer.objects.create(
             remote=remote,
             key=key,
             commit=COMMIT,
             immutable=immutable,
             fetched_at=now - timedelta(seconds=age),
         )
-    assert cache.prune_metadata() == 2
-    assert list(HuggingFaceMetadata.objects.values_list("key", flat=True)) == ["new"]
+    assert cache.prune_remembered() == 2
+    assert list(HuggingFaceRememberedAnswer.objects.values_list("key", flat=True)) == ["new"]
 
 
 def test_a_weighted_lru_keeps_its_bytes_under_the_budget():

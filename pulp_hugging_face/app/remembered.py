@@ -1,4 +1,4 @@
-"""Upstream metadata through the cache: revision -> commit, and metadata API answers.
+"""What upstream said, remembered: revision -> commit, metadata API answers and repo info.
 
 A fresh remembered answer is used as is; otherwise upstream is asked, and when it cannot be
 reached (or answers 5xx/429) the last remembered answer is served stale rather than failing.

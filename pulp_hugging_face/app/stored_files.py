@@ -1,0 +1,150 @@
+"""Which files of a commit a distribution may serve, found in the database.
+
+A distribution serves what its own remote fetched and what its repository holds, never what
+another remote (another upstream or token) fetched. A file is either stored (`StoredFile`: its
+bytes are here) or only pinned by the served version to fetch on demand (`OnDemandFile`: on_demand
+or streamed syncs, with the remote that pinned it).
+"""
+
+from dataclasses import dataclass
+
+from django.db.models import Exists, OuterRef, Q, Value
+
+from pulpcore.plugin.models import ContentArtifact, RemoteArtifact
+
+from .models import HuggingFaceContent
+
+COMMIT_AT_ONCE = 20_000  # a commit's stored files loaded in one query, at most
+
+
+@dataclass
+class StoredFile:
+    """A file whose bytes are in storage, and the Hub facts to answer it with."""
+
+    commit: str
+    etag: str
+    size: int
+    file_path: str | None  # on this host's file system; None in object storage
+    content_artifact: ContentArtifact
+    in_repository: bool
+
+    @property
+    def content_pk(self):
+        return str(self.content_artifact.content_id)
+
+
+@dataclass
+class OnDemandFile:
+    """A file the served version pins but did not store: fetched with the remote `remote_pk`."""
+
+    commit: str
+    etag: str
+    size: int
+    remote_pk: int
+
+
+def served_version(distro):
+    """The repository version a distribution serves, or None when it serves none."""
+    if distro.repository_version_id:
+        return distro.repository_version
+    if distro.repository_id:
+        return distro.repository.latest_version()
+    return None
+
+
+def find_file(distro, pinned):
+    """The StoredFile or OnDemandFile of a commit-pinned path this distribution may serve, or
+    None (one query for a file never stored)."""
+    found = files_at_commit(distro, pinned.repo, pinned.revision, [pinned.path_in_repo])
+    return found.get(pinned.path_in_repo)
+
+
+class Found(dict):
+    """{path: file}, and whether it holds every file asked (`complete`)."""
+
+    def __init__(self, complete):
+        super().__init__()
+        self.complete = complete
+
+
+def files_at_commit(distro, repo, commit, paths=None, limit=COMMIT_AT_ONCE):
+    """{path: StoredFile or OnDemandFile} of `repo` at `commit` (among `paths`, if given) this
+    distribution may serve: one query for the files, one for their artifacts. A truncated answer
+    (`limit` files) is marked `complete = False`."""
+    version = served_version(distro)
+    contents = HuggingFaceContent.objects.filter(
+        _visible(distro, version),
+        _pulp_domain_id=distro.pulp_domain_id,
+        repo_type=repo.repo_type,
+        repo_id=repo.repo_id,
+        commit=commit,
+    )
+    if paths is not None:
+        contents = contents.filter(path_in_repo__in=paths)
+    in_repository = Value(False)
+    if version is not None:
+        in_repository = Exists(version.content.filter(pk=OuterRef("pk")))
+    rows = list(
+        contents.annotate(in_repository=in_repository).values_list(
+            "pk", "path_in_repo", "etag", "size", "in_repository"
+        )[:limit]
+    )
+    found = Found(complete=len(rows) < limit)
+    if rows:
+        found.update(_files(commit, rows))
+    return found
+
+
+def _visible(distro, version):
+    """Content this distribution may serve: its version's, and what its remote fetched."""
+    visible = Q(pk__in=[])
+    if version is not None:
+        visible |= Q(pk__in=version.content)
+    if distro.remote_id:
+        fetched = RemoteArtifact.objects.filter(remote_id=distro.remote_id)
+        visible |= Q(pk__in=fetched.values("content_artifact__content_id"))
+    return visible
+
+
+def _files(commit, rows):
+    by_pk = {pk: (path, etag, size, in_repo) for pk, path, etag, size, in_repo in rows}
+    artifacts = ContentArtifact.objects.select_related("artifact").filter(content_id__in=by_pk)
+    files = {}
+    for ca in artifacts:
+        path, etag, size, in_repository = by_pk[ca.content_id]
+        if ca.artifact is not None:
+            file_path = local_path(ca.artifact)
+            files[path] = StoredFile(commit, etag, size, file_path, ca, in_repository)
+        elif in_repository and (remote_pk := _pinning_remote(ca)):
+            files[path] = OnDemandFile(commit, etag, size, remote_pk)
+    return files
+
+
+def _pinning_remote(content_artifact):
+    remotes = RemoteArtifact.objects.filter(content_artifact=content_artifact)
+    return remotes.values_list("remote", flat=True).first()
+
+
+def held_files(distro, repo, commit, paths):
+    """(path, etag, size) of the files of `repo` at `commit` among `paths` that this
+    distribution may serve, sorted by path."""
+    return list(
+        HuggingFaceContent.objects.filter(
+            _visible(distro, served_version(distro)),
+            _pulp_domain_id=distro.pulp_domain_id,
+            repo_type=repo.repo_type,
+            repo_id=repo.repo_id,
+            commit=commit,
+            path_in_repo__in=paths,
+        )
+        .order_by("path_in_repo")
+        .values_list("path_in_repo", "etag", "size")
+    )
+
+
+def local_path(artifact):
+    """The artifact's file on this host's file system; None in object storage (S3...)."""
+    try:
+        return artifact.file.storage.path(artifact.file.name)
+    except NotImplementedError:
+        return None
