@@ -89,3 +89,14 @@ def test_no_function_is_long(source):
         if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
             length = node.end_lineno - node.lineno + 1
             assert length <= MAX_FUNCTION_LINES, f"{node.name} has {length} lines"
+
+
+def test_the_docs_layout_table_lists_the_modules_in_this_order():
+    index = (APP.parents[1] / "docs" / "index.md").read_text()
+    listed = []
+    for row in index.splitlines():
+        if row.startswith("| `app/"):
+            name = row.split("`")[1].removeprefix("app/").removesuffix("/").removesuffix(".py")
+            if name in ORDER:
+                listed.append(name)
+    assert listed == ORDER
