@@ -10,7 +10,9 @@ Starts (or reuses) the test stack of the functional tests and a fake Hub, then m
   direct's (following the redirect, as clients do)
 - HEAD on a cached file: p50 <= 0.5 ms, p99 <= 1 ms, and no upstream call
 - warm snapshot_download of 1,000 files through Pulp vs against the fake Hub direct: <= 1.2x;
-  of a 132-file dataset (parquet-like LFS shards and small files): <= 1.1x
+  of a 132-file dataset (parquet-like LFS shards and small files): <= 1.1x; and the first warm
+  pass of each (right after the cold pass's repository adds made every process forget the
+  distribution's files): <= 1.2x
 - 64 concurrent clients (GET + HEAD of cached files): 0 errors
 - immediate sync of the 1,000-file repo vs snapshot_download of it from the fake Hub: <= 1.5x,
   and the sync task's peak memory for 1,000 files vs 100 files: <= 1.3x (flat)
@@ -796,20 +798,25 @@ def warm_snapshot(repo_id, hub, endpoint, work, api, label, most, repo_type=None
     Returns (direct seconds, cold seconds through Pulp)."""
     tag = uuid.uuid4().hex[:8]
 
-    def best(url, name):
-        return min(
+    def passes(url, name):
+        return [
             snapshot_seconds(repo_id, url, work / f"{name}-{tag}-{i}", repo_type) for i in range(2)
-        )
+        ]
 
-    direct_s = best(hub.url, "direct")
+    direct_s = min(passes(hub.url, "direct"))
     cold_s = snapshot_seconds(repo_id, endpoint, work / f"cold-{tag}", repo_type)
     wait_for_idle_tasks(api)
-    warm_s = best(endpoint, "warm")
+    first_s, second_s = passes(endpoint, "warm")  # the first after the adds made processes forget
+    warm_s = min(first_s, second_s)
     print(
-        f"  {label}: cold {cold_s:.2f} s, warm {warm_s:.2f} s, direct {direct_s:.2f} s", flush=True
+        f"  {label}: cold {cold_s:.2f} s, first warm {first_s:.2f} s, warm {warm_s:.2f} s,"
+        f" direct {direct_s:.2f} s",
+        flush=True,
     )
     ratio = warm_s / direct_s
     report(f"warm snapshot of {label} / Hub direct", ratio, "x", f"<= {most}x", ratio <= most)
+    first = first_s / direct_s
+    report(f"first warm snapshot of {label} / Hub direct", first, "x", "<= 1.2x", first <= 1.2)
     return direct_s, cold_s
 
 

@@ -78,30 +78,27 @@ def validate_repo_id(repo_id):
     return repo_id
 
 
+def _valid(value, longest, what, *refused):
+    """`value` unless it is empty, longer than `longest`, holds a control byte or any of
+    `refused` is true of it (then a HubPathError naming `what`)."""
+    if not value or len(value) > longest or _CONTROL_RE.search(value) or any(refused):
+        raise HubPathError(f"Invalid {what} {value!r}.")
+    return value
+
+
 def validate_revision(revision):
     """A branch, tag, `refs/pr/N` or commit; never empty, never climbing out of its folder."""
-    if (
-        not revision
-        or len(revision) > MAX_REVISION
-        or _CONTROL_RE.search(revision)
-        or ".." in revision.split("/")
-        or revision.startswith("/")
-    ):
-        raise HubPathError(f"Invalid revision {revision!r}.")
-    return revision
+    climbs = revision and (".." in revision.split("/") or revision.startswith("/"))
+    return _valid(revision, MAX_REVISION, "revision", climbs)
 
 
 def validate_path_in_repo(path_in_repo):
     """A file path inside a repo: no empty, `.` or `..` segment, no control byte, no backslash."""
-    if (
-        not path_in_repo
-        or len(path_in_repo) > MAX_PATH_IN_REPO
-        or _CONTROL_RE.search(path_in_repo)
-        or "\\" in path_in_repo
-        or any(seg in ("", ".", "..") for seg in path_in_repo.split("/"))
-    ):
-        raise HubPathError(f"Invalid file path {path_in_repo!r}.")
-    return path_in_repo
+    segments = (path_in_repo or "").split("/")
+    bad_segment = any(segment in ("", ".", "..") for segment in segments)
+    return _valid(
+        path_in_repo, MAX_PATH_IN_REPO, "file path", "\\" in (path_in_repo or ""), bad_segment
+    )
 
 
 @dataclass(frozen=True)

@@ -29,18 +29,21 @@ BODY = os.urandom(3 * CHUNK + 17)
 CHUNKS = [BODY[i : i + CHUNK] for i in range(0, len(BODY), CHUNK)]
 
 
-def test_verify_only_passes_every_byte_with_the_hubs_headers():
-    info = lfs_info(BODY)
+def transferred(source, sink, info=None):
+    """(status, headers, body) a client gets from `transfer` of `source` through `sink`."""
 
     async def scenario():
-        async with serving(
-            lambda request: transfer.transfer(
-                request, PATH, fake_source(FakeBody(CHUNKS), info), sinks.VerifyOnly(), info
-            )
-        ) as session:
+        async with serving(lambda r: transfer.transfer(r, PATH, source, sink, info)) as session:
             return await fetch(session)
 
-    status, headers, body = run(scenario)
+    return run(scenario)
+
+
+def test_verify_only_passes_every_byte_with_the_hubs_headers():
+    info = lfs_info(BODY)
+    status, headers, body = transferred(
+        fake_source(FakeBody(CHUNKS), info), sinks.VerifyOnly(), info
+    )
     assert status == 200 and body == BODY
     assert headers["ETag"] == f'"{info.etag}"' and headers["X-Repo-Commit"] == PATH.revision
     assert headers["Content-Length"] == str(len(BODY))
@@ -58,29 +61,12 @@ def test_a_wrong_download_never_reaches_the_client_whole(chunks, why):
     """The last chunk is held back until size and sha256 match: the client gets a cut
     connection, never a complete file of wrong bytes."""
     info = lfs_info(BODY)
-
-    async def scenario():
-        async with serving(
-            lambda request: transfer.transfer(
-                request, PATH, fake_source(FakeBody(chunks), info), sinks.VerifyOnly(), info
-            )
-        ) as session:
-            return await fetch(session)
-
-    status, _, body = run(scenario)
+    status, _, body = transferred(fake_source(FakeBody(chunks), info), sinks.VerifyOnly(), info)
     assert status == 200 and body is None, why
 
 
 def test_an_upstream_error_before_the_first_byte_is_the_hubs_error():
-    async def scenario():
-        async with serving(
-            lambda request: transfer.transfer(
-                request, PATH, failing_source(503), sinks.VerifyOnly()
-            )
-        ) as session:
-            return await fetch(session)
-
-    status, _, body = run(scenario)
+    status, _, body = transferred(failing_source(503), sinks.VerifyOnly())
     assert status == 503 and b"down" in body
 
 
@@ -172,16 +158,8 @@ def test_a_file_of_unknown_size_is_passed_on_not_stored(lock, adds):
     remote = HuggingFaceRemote.objects.create(name="up", url="http://hub.test")
     info = lfs_info(BODY).__class__(PATH.revision, "e" * 40, None)  # a git blob, size unknown
     sink = sinks.StoreHere(lock, None, remote, PATH)
-
-    async def scenario():
-        async with serving(
-            lambda request: transfer.transfer(
-                request, PATH, fake_source(FakeBody(CHUNKS, len(BODY)), info), sink
-            )
-        ) as session:
-            return await fetch(session)
-
-    assert run(scenario)[2] == BODY
+    body = transferred(fake_source(FakeBody(CHUNKS, len(BODY)), info), sink)[2]
+    assert body == BODY
     assert sink.stores is False and not HuggingFaceContent.objects.exists() and adds == []
 
 
