@@ -80,7 +80,7 @@ async def stored_file(distro, path, reading=True):
     if cached is not None:
         return cached
     repo, commit = path.repo, path.revision
-    if not cache.commit_loaded(distro, repo, commit):
+    if cache.remembering() and not cache.commit_loaded(distro, repo, commit):
         key = ("commit", distro.pk, repo, commit)
         found = await cache.looked_up_once(key, lambda: _load_commit(distro, repo, commit))
         if found.complete:

@@ -8,7 +8,7 @@ or streamed syncs, with the remote that pinned it).
 
 from dataclasses import dataclass
 
-from django.db.models import Exists, OuterRef, Q, Value
+from django.db.models import Q
 
 from pulpcore.plugin.models import ContentArtifact, RemoteArtifact
 
@@ -69,11 +69,10 @@ class Found(dict):
 
 def files_at_commit(distro, repo, commit, paths=None, limit=COMMIT_AT_ONCE):
     """{path: StoredFile or OnDemandFile} of `repo` at `commit` (among `paths`, if given) this
-    distribution may serve: one query for the files, one for their artifacts. A truncated answer
-    (`limit` files) is marked `complete = False`."""
-    version = served_version(distro)
+    distribution may serve. The files first (one query by the unique key: a cold file costs no
+    more), then which of them it may serve and their artifacts. A truncated answer (`limit`
+    files) is marked `complete = False`."""
     contents = HuggingFaceContent.objects.filter(
-        _visible(distro, version),
         _pulp_domain_id=distro.pulp_domain_id,
         repo_type=repo.repo_type,
         repo_id=repo.repo_id,
@@ -81,18 +80,33 @@ def files_at_commit(distro, repo, commit, paths=None, limit=COMMIT_AT_ONCE):
     )
     if paths is not None:
         contents = contents.filter(path_in_repo__in=paths)
-    in_repository = Value(False)
-    if version is not None:
-        in_repository = Exists(version.content.filter(pk=OuterRef("pk")))
-    rows = list(
-        contents.annotate(in_repository=in_repository).values_list(
-            "pk", "path_in_repo", "etag", "size", "in_repository"
-        )[:limit]
-    )
+    rows = list(contents.values_list("pk", "path_in_repo", "etag", "size")[:limit])
     found = Found(complete=len(rows) < limit)
     if rows:
-        found.update(_files(commit, rows))
+        found.update(_servable(distro, commit, rows))
     return found
+
+
+def _servable(distro, commit, rows):
+    """The files among `rows` (pk, path, etag, size) this distribution may serve: those its
+    version holds and those its remote fetched."""
+    pks = [row[0] for row in rows]
+    in_version = set()
+    if (version := served_version(distro)) is not None:
+        in_version = set(version.content.filter(pk__in=pks).values_list("pk", flat=True))
+    fetched = set()
+    if distro.remote_id:
+        fetched = set(
+            RemoteArtifact.objects.filter(
+                remote_id=distro.remote_id, content_artifact__content_id__in=pks
+            ).values_list("content_artifact__content_id", flat=True)
+        )
+    visible = [
+        (pk, path, etag, size, pk in in_version)
+        for pk, path, etag, size in rows
+        if pk in in_version or pk in fetched
+    ]
+    return _files(commit, visible) if visible else {}
 
 
 def _visible(distro, version):

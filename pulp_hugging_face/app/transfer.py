@@ -90,18 +90,23 @@ async def _pump(body, checked, client, keep_going):
     size = checked.expected_size if checked.expected_size is not None else body.content_length
     pending = held = None
     received = 0
-    async for chunk in body.content.iter_chunked(CHUNK_SIZE):
-        received += len(chunk)
-        if size is not None and received > size:
-            raise IntegrityMismatch(f"upstream sent more than the {size} bytes")
+    try:
+        async for chunk in body.content.iter_chunked(CHUNK_SIZE):
+            received += len(chunk)
+            if size is not None and received > size:
+                raise IntegrityMismatch(f"upstream sent more than the {size} bytes")
+            if pending:
+                await pending
+            pending = loop.run_in_executor(None, checked.write, chunk)
+            if held is not None:
+                await client.send(held)
+            held = chunk
+            if client.gone and not keep_going:
+                break
         if pending:
             await pending
-        pending = loop.run_in_executor(None, checked.write, chunk)
-        if held is not None:
-            await client.send(held)
-        held = chunk
-        if client.gone and not keep_going:
-            break
-    if pending:
-        await pending
+    finally:  # a write still running ends before the sink may be discarded
+        if pending and not pending.done():
+            await asyncio.wait([pending])
+            pending.exception()
     return held

@@ -101,6 +101,11 @@ def remember_stored_file(distro, pinned, cached):
         memory.files_of_content[cached.content_pk].add(key)
 
 
+def remembering():
+    """Whether this process remembers now (it listens for changes): what is loaded stays."""
+    return memory.listening
+
+
 def commit_loaded(distro, repo, commit):
     """Whether the stored files of `repo` at `commit` were all looked up at once (files_at_commit)
     and remembered since this distribution last changed."""

@@ -365,3 +365,16 @@ def test_a_stored_file_answers_ranges_and_conditions(tmp_path, headers, status, 
     assert got_headers["ETag"] == f'"{INFO.etag}"' and got_headers["X-Repo-Commit"] == COMMIT
     if status == 206:
         assert got_headers["Content-Range"].endswith(f"/{len(BODY)}")
+
+
+@pytest.mark.django_db
+def test_a_process_that_does_not_remember_looks_up_one_file_at_a_time(hub_files, lookups):
+    """While not listening for changes nothing is remembered: loading a whole commit for each
+    request would cost more than the one file it needs."""
+    remote, distro = hub_files
+
+    async def scenario():
+        return [await resolver.resolve(distro, remote, at(name)) for name in ("a.bin", "b.bin")]
+
+    assert all(found.stored for found in run(scenario))
+    assert lookups == {"commit": 0, "file": 2}
