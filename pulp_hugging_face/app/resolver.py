@@ -74,20 +74,21 @@ def learned_info(remote, path, info):
 
 async def stored_file(distro, path, reading=True):
     """The StoredFile (or OnDemandFile) of a commit-pinned path: remembered, else looked up once
-    for all the requests asking meanwhile. The first look at a commit loads the stored files of
-    the whole commit in one query, so a snapshot costs one lookup per commit, not per file."""
+    for all the requests asking meanwhile. The first stored file found at a commit brings the
+    stored files of the whole commit into memory at once, so the rest of a warm snapshot costs no
+    lookup; a cold file (a cold snapshot: the commit is being stored) costs only its own."""
     cached = cache.stored_file(distro, path, reading)
     if cached is not None:
         return cached
-    repo, commit = path.repo, path.revision
-    if cache.remembering() and not cache.commit_loaded(distro, repo, commit):
-        key = ("commit", distro.pk, repo, commit)
-        found = await cache.looked_up_once(key, lambda: _load_commit(distro, repo, commit))
-        if found.complete:
-            return found.get(path.path_in_repo)
-    return await cache.looked_up_once(
+    found = await cache.looked_up_once(
         ("file", distro.pk, path.artifact_path()), lambda: _look_up(distro, path)
     )
+    repo, commit = path.repo, path.revision
+    if isinstance(found, StoredFile) and not cache.commit_loaded(distro, repo, commit):
+        if cache.remembering():
+            key = ("commit", distro.pk, repo, commit)
+            await cache.looked_up_once(key, lambda: _load_commit(distro, repo, commit))
+    return found
 
 
 async def stored_now(distro, path):

@@ -80,7 +80,7 @@ def lookups(monkeypatch):
 
 
 @pytest.mark.django_db
-def test_the_first_file_of_a_commit_brings_its_whole_commit(hub_files, listening, lookups):
+def test_the_first_stored_file_of_a_commit_brings_its_whole_commit(hub_files, listening, lookups):
     remote, distro = hub_files
 
     async def scenario():
@@ -93,7 +93,7 @@ def test_the_first_file_of_a_commit_brings_its_whole_commit(hub_files, listening
     assert open(first.stored.file_path, "rb").read() == b"a.bin"
     assert open(second.stored.file_path, "rb").read() == b"b.bin"
     assert cold.stored is None and cold.remote == remote and cold.info is None
-    assert lookups == {"commit": 1, "file": 1}  # one for the commit, one for the cold file
+    assert lookups == {"commit": 1, "file": 2}  # the first file and the commit, the cold file
 
 
 @pytest.mark.django_db
@@ -378,3 +378,16 @@ def test_a_process_that_does_not_remember_looks_up_one_file_at_a_time(hub_files,
 
     assert all(found.stored for found in run(scenario))
     assert lookups == {"commit": 0, "file": 2}
+
+
+@pytest.mark.django_db
+def test_cold_files_do_not_load_their_commit(hub_files, listening, lookups):
+    """A cold snapshot asks for files not stored yet, while repository adds keep making the
+    process forget: loading the whole commit for each would cost more as the commit fills."""
+    remote, distro = hub_files
+
+    async def scenario():
+        return [await resolver.resolve(distro, remote, at(f"cold{i}.bin")) for i in range(3)]
+
+    assert all(found.stored is None for found in run(scenario))
+    assert lookups == {"commit": 0, "file": 3}
