@@ -20,7 +20,14 @@ from pulp_hugging_face import hub
 
 from . import api, authentication, cache, downloads, pinned, pulpcore_internals, resolver, upstream
 from .models import HuggingFaceDistribution
-from .responses import file_headers, head_response, hub_error, pointer_response
+from .responses import (
+    file_headers,
+    head_response,
+    hub_error,
+    pointer_response,
+    range_applies,
+    unmet_condition,
+)
 from .room import StorageFull
 
 PREFIX = settings.CONTENT_PATH_PREFIX + ("{pulp_domain}/" if settings.DOMAIN_ENABLED else "")
@@ -124,15 +131,17 @@ class HuggingFaceHandler(Handler):
         """A file not stored yet: HEAD from what is known, a range passed through, else the
         shared download that stores it (learning the file's info from its answer if need be)."""
         remote, path, info = found.remote, found.path, found.info
-        whole_get = request.method == "GET" and not request.headers.get("Range")
-        if info is None and whole_get:
+        ranged = bool(request.headers.get("Range"))
+        if info is None and request.method == "GET" and not ranged:
             return await downloads.fetch_and_store(request, distro, remote, path)
         info = info or await resolver.file_info(remote, path)
         path = path.at(info.commit)
+        headers = file_headers(info.commit, info.etag, info.size, path.path_in_repo)
+        if refused := unmet_condition(request, info.etag, headers):
+            return refused
         if request.method == "HEAD":
-            headers = file_headers(info.commit, info.etag, info.size, path.path_in_repo)
             return await head_response(request, headers, info.size)
-        if not whole_get:
+        if ranged and range_applies(request, info.etag):
             return await downloads.stream_range(request, remote, path, info)
         return await downloads.fetch_and_store(request, distro, remote, path, info)
 

@@ -27,7 +27,20 @@ log = logging.getLogger(__name__)
 
 PEER_HEADER = "X-Pulp-Hf-Peer"  # marks a request one content app makes of another
 APP_NAME_PREFIX = "hf-peer "
-SKIPPED_HEADERS = {"host", "range", "accept-encoding", "connection", "content-length"}
+# The leader is asked for the whole file as it is: no range, no condition it could answer with a
+# 304 or 412 this host cannot pass on.
+SKIPPED_HEADERS = {
+    "host",
+    "range",
+    "accept-encoding",
+    "connection",
+    "content-length",
+    "if-none-match",
+    "if-match",
+    "if-range",
+    "if-modified-since",
+    "if-unmodified-since",
+}
 PEER_TIMEOUT = aiohttp.ClientTimeout(total=None, sock_connect=5, sock_read=30)
 
 LEADER_QUERY = """

@@ -98,18 +98,22 @@ async def stored_now(distro, path):
 
 
 async def _load_commit(distro, repo, commit):
+    """Remember the stored files of a commit, unless a change came while they were read."""
+    since = cache.generation()
     found = await sync_to_async(files_at_commit)(distro, repo, commit)
     for path_in_repo, file in found.items():
         if isinstance(file, StoredFile):
-            cache.remember_stored_file(distro, hub.ResolvePath(repo, commit, path_in_repo), file)
-    cache.remember_commit_loaded(distro, repo, commit)
+            at = hub.ResolvePath(repo, commit, path_in_repo)
+            cache.remember_stored_file(distro, at, file, since)
+    cache.remember_commit_loaded(distro, repo, commit, since)
     return found
 
 
 async def _look_up(distro, path):
+    since = cache.generation()
     found = await sync_to_async(find_file)(distro, path)
     if isinstance(found, StoredFile):
-        cache.remember_stored_file(distro, path, found)
+        cache.remember_stored_file(distro, path, found, since)
     return found
 
 

@@ -108,7 +108,10 @@ async def stored_file_response(request, stored, path_in_repo):
         )
     start, stop, status = byte_range(request, stored.size, headers, stored.etag)
     if status == 200 and stored.size <= cache.SMALL_FILE:
-        return web.Response(body=await small_file(stored.file_path), headers=headers)
+        try:
+            return web.Response(body=await small_file(stored.file_path), headers=headers)
+        except FileNotFoundError:  # removed since it was looked up: as sendfile answers
+            return web.Response(status=404)
     return SendfileResponse(stored.file_path, stored.size, headers, start, stop, status)
 
 
@@ -138,13 +141,19 @@ async def small_file(path):
     return body
 
 
+def range_applies(request, etag):
+    """Whether a `Range` is to be honoured: no `If-Range`, or one naming this entity (strongly;
+    a date cannot match: Hub files have no Last-Modified)."""
+    if_range = request.headers.get("If-Range")
+    return if_range is None or if_range.strip() == f'"{etag}"'
+
+
 def byte_range(request, size, headers, etag=None):
     """(start, stop, status) of the one byte range a request asks (`Range`): a 206 with its
     `Content-Range` added to `headers`, the whole file with a 200, or raises a 416. An
     `If-Range` naming another entity than `etag` asks for the whole file."""
     start, stop, status = 0, size, 200
-    if_range = request.headers.get("If-Range")
-    if if_range is not None and if_range.strip() != f'"{etag}"':
+    if not range_applies(request, etag):
         return start, stop, status
     try:
         wanted = request.http_range

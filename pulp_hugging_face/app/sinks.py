@@ -1,9 +1,11 @@
 """Where a download's bytes go besides the client. Every sink verifies them (storage.ArtifactSink:
 size and ETag, the last chunk held back until they match); one also keeps them.
 
-A sink is opened with the file's info once the source told it (`open` -> the ArtifactSink to
-write to), and when the bytes checked out `keep` does what the sink is for. `stores` says whether
-the bytes are worth moving after the client went away.
+With the file's info known before upstream is asked, `reserve` refuses what cannot fit. Once the
+source answered, `open` gives the ArtifactSink to write to (a part file is named only then: a
+request arriving meanwhile must not follow a download upstream may still refuse), and when the
+bytes checked out `keep` does what the sink is for. `stores` says whether the bytes are worth
+moving after the client went away.
 """
 
 import asyncio
@@ -25,6 +27,9 @@ class VerifyOnly:
 
     stores = False
 
+    async def reserve(self, info):
+        pass
+
     async def open(self, info):
         return ArtifactSink(info.etag, info.size)
 
@@ -41,14 +46,21 @@ class StoreHere:
 
     def __init__(self, lock, distro, remote, path):
         self.lock, self.distro, self.remote, self.path = lock, distro, remote, path
-        self.info = None
+        self.info = self.reserved = None
+
+    async def reserve(self, info):
+        """Refuse (StorageFull) a file that cannot fit, before upstream is asked for it."""
+        if info.size is not None:
+            await _ensure_room(self.lock, info.size)
+            self.reserved = info.size
 
     async def open(self, info):
         self.info = info
         if info.size is None:
             self.stores = False
             return ArtifactSink(info.etag, None)
-        await _ensure_room(self.lock, info.size)
+        if self.reserved != info.size:
+            await _ensure_room(self.lock, info.size)
         return ArtifactSink(info.etag, info.size, self.lock.new_part_path())
 
     async def keep(self, checked):
@@ -76,12 +88,14 @@ class StoredByPeer(StoreHere):
         self.stored_now = stored_now
 
     async def keep(self, checked):
-        checked.discard()
-        for _ in range(int(PEER_STORE_WAIT / 0.1)):
-            if await self.stored_now(self.distro, self.path) is not None:
-                return
-            await asyncio.sleep(0.1)
-        log.warning("The leading host did not store %s in time.", self.path.artifact_path())
+        try:  # followers on this host read the part file meanwhile
+            for _ in range(int(PEER_STORE_WAIT / 0.1)):
+                if await self.stored_now(self.distro, self.path) is not None:
+                    return
+                await asyncio.sleep(0.1)
+            log.warning("The leading host did not store %s in time.", self.path.artifact_path())
+        finally:
+            checked.discard()
 
 
 async def _ensure_room(lock, size):

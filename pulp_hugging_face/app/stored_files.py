@@ -123,20 +123,26 @@ def _visible(distro, version):
 def _files(commit, rows):
     by_pk = {pk: (path, etag, size, in_repo) for pk, path, etag, size, in_repo in rows}
     artifacts = ContentArtifact.objects.select_related("artifact").filter(content_id__in=by_pk)
-    files = {}
+    files, unstored = {}, []
     for ca in artifacts:
         path, etag, size, in_repository = by_pk[ca.content_id]
         if ca.artifact is not None:
             file_path = local_path(ca.artifact)
             files[path] = StoredFile(commit, etag, size, file_path, ca, in_repository)
-        elif in_repository and (remote_pk := _pinning_remote(ca)):
+        elif in_repository:
+            unstored.append(ca)
+    remotes = _pinning_remotes(unstored) if unstored else {}
+    for ca in unstored:
+        if remote_pk := remotes.get(ca.pk):
+            path, etag, size, _ = by_pk[ca.content_id]
             files[path] = OnDemandFile(commit, etag, size, remote_pk)
     return files
 
 
-def _pinning_remote(content_artifact):
-    remotes = RemoteArtifact.objects.filter(content_artifact=content_artifact)
-    return remotes.values_list("remote", flat=True).first()
+def _pinning_remotes(content_artifacts):
+    """{content artifact pk: the pk of a remote that pinned it}, in one query."""
+    pinned = RemoteArtifact.objects.filter(content_artifact__in=content_artifacts)
+    return dict(pinned.values_list("content_artifact_id", "remote_id"))
 
 
 def held_files(distro, repo, commit, paths):

@@ -54,13 +54,14 @@ class Client:
 
 
 async def transfer(request, path, source, sink, info=None):
-    """Stream `source` to the client through `sink`; with `info` known, the sink is opened (and
-    room checked) before upstream is asked."""
+    """Stream `source` to the client through `sink`; with `info` known, room is checked before
+    upstream is asked."""
     client, checked = Client(request), None
     try:
-        checked = await sink.open(info) if info is not None else None
+        if info is not None:
+            await sink.reserve(info)
         async with source as (body, told):
-            checked = checked or await sink.open(told)
+            checked = await sink.open(told)
             await client.start(path, told, body)
             held = await _pump(body, checked, client, sink.stores)
         await asyncio.get_running_loop().run_in_executor(None, checked.finish)
@@ -96,7 +97,7 @@ async def _pump(body, checked, client, keep_going):
             if size is not None and received > size:
                 raise IntegrityMismatch(f"upstream sent more than the {size} bytes")
             if pending:
-                await pending
+                await asyncio.shield(pending)  # cancelled or not, the write runs to its end
             pending = loop.run_in_executor(None, checked.write, chunk)
             if held is not None:
                 await client.send(held)
@@ -104,7 +105,7 @@ async def _pump(body, checked, client, keep_going):
             if client.gone and not keep_going:
                 break
         if pending:
-            await pending
+            await asyncio.shield(pending)
     finally:  # a write still running ends before the sink may be discarded
         if pending and not pending.done():
             await asyncio.wait([pending])

@@ -94,8 +94,14 @@ def stored_file(distro, pinned, reading=True):
     return cached
 
 
-def remember_stored_file(distro, pinned, cached):
-    if memory.listening:
+def generation():
+    """A number that changes whenever a change makes this memory forget: what was looked up
+    since an earlier generation may already be out of date, and is not remembered."""
+    return memory.generation
+
+
+def remember_stored_file(distro, pinned, cached, since=None):
+    if memory.listening and since in (None, memory.generation):
         key = (distro.pk, pinned.artifact_path())
         memory.files.put(key, cached)
         memory.files_of_content[cached.content_pk].add(key)
@@ -112,8 +118,9 @@ def commit_loaded(distro, repo, commit):
     return bool(memory.recall("loaded_commits", (distro.pk, repo, commit)))
 
 
-def remember_commit_loaded(distro, repo, commit):
-    memory.remember("loaded_commits", (distro.pk, repo, commit), True)
+def remember_commit_loaded(distro, repo, commit, since=None):
+    if since in (None, memory.generation):
+        memory.remember("loaded_commits", (distro.pk, repo, commit), True)
 
 
 def pinned_ref(distro, repo, name):

@@ -153,9 +153,11 @@ class Memory:
 
     def __init__(self):
         self.listening = False
+        self.generation = 0  # counts what made this memory forget (see `cache.generation`)
         self.clear()
 
     def clear(self):
+        self.generation += 1
         for fact in FACTS:
             on_evict = self._unindex if fact.name == "files" else None
             setattr(self, fact.name, Lru(fact.size, on_evict, fact.weight))
@@ -180,6 +182,7 @@ class Memory:
     def forget(self, payload):
         """Drop what a change notification (`kind:pk`) makes out of date."""
         kind, _, pk = payload.partition(":")
+        self.generation += 1
         if kind not in KINDS:
             self.clear()  # a domain, or a notification this version does not know
             return

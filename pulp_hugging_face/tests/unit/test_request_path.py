@@ -158,6 +158,9 @@ class Recorder:
         ("GET", {}, True, "fetch_and_store", INFO),
         ("GET", {"Range": "bytes=0-9"}, True, "stream_range", INFO),
         ("GET", {"Range": "bytes=0-9"}, False, "stream_range", INFO),  # asked first
+        ("GET", {"Range": "bytes=0-9", "If-Range": '"other"'}, True, "fetch_and_store", INFO),
+        ("HEAD", {"If-None-Match": f'"{INFO.etag}"'}, True, None, None),  # a 304
+        ("GET", {"If-None-Match": f'"{INFO.etag}"'}, True, None, None),
     ],
 )
 def test_the_handler_chooses_once(monkeypatch, method, headers, known, chosen, info_passed):
@@ -181,8 +184,10 @@ def test_the_handler_chooses_once(monkeypatch, method, headers, known, chosen, i
     assert recorder.calls == ([(chosen, info_passed)] if chosen else [])
     assert len(asked) == (0 if known or chosen == "fetch_and_store" else 1)
     if chosen is None:
-        assert answered_headers["ETag"] == f'"{INFO.etag}"'
-        assert answered_headers["Content-Length"] == str(len(BODY)) and body == b""
+        assert answered_headers["ETag"] == f'"{INFO.etag}"' and body == b""
+        assert status == (304 if "If-None-Match" in headers else 200)
+    if chosen is None and status == 200:
+        assert answered_headers["Content-Length"] == str(len(BODY))
 
 
 class FakeRemote:
@@ -391,3 +396,25 @@ def test_cold_files_do_not_load_their_commit(hub_files, listening, lookups):
 
     assert all(found.stored is None for found in run(scenario))
     assert lookups == {"commit": 0, "file": 3}
+
+
+@pytest.mark.django_db
+def test_what_a_change_made_out_of_date_while_it_was_read_is_not_remembered(
+    hub_files, listening, monkeypatch
+):
+    remote, distro = hub_files
+
+    def changed_meanwhile(real):
+        def lookup(*args):
+            found = real(*args)
+            memory.forget(f"distribution:{distro.pk}")  # e.g. its repository changed
+            return found
+
+        return lookup
+
+    for name in ("find_file", "files_at_commit"):
+        monkeypatch.setattr(resolver, name, changed_meanwhile(getattr(resolver, name)))
+    found = run(lambda: resolver.resolve(distro, remote, at("a.bin")))
+    assert found.stored is not None  # answered from what was read
+    assert resolver.cache.stored_file(distro, at("a.bin")) is None  # but not remembered
+    assert not resolver.cache.commit_loaded(distro, PATH.repo, COMMIT)

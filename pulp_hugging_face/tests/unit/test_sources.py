@@ -81,12 +81,14 @@ def test_the_leading_host_is_asked_as_a_client_would_with_the_peer_mark():
                 return web.Response(body=got)
 
             async with serving(follower) as session:
-                return await fetch(session, headers={"Authorization": "Bearer t", "Range": "x"})
+                asked = {"Authorization": "Bearer t", "Range": "x", "If-None-Match": '"e"'}
+                return await fetch(session, headers=asked)
 
     status, _, body = run(scenario)
     assert status == 200 and body == BODY
     assert seen[0][peers.PEER_HEADER] == "1" and seen[0]["Authorization"] == "Bearer t"
     assert "Range" not in seen[0]  # the whole file: the leader streams it all
+    assert "If-None-Match" not in seen[0]  # a 304 from the leader could not be passed on
 
 
 @pytest.mark.parametrize("stored_after", [2, None])
@@ -97,14 +99,14 @@ def test_stored_by_peer_waits_for_the_leading_host_to_store(
     looked = []
 
     async def stored_now(distro, path):
-        looked.append(path)
+        looked.append(part.exists())  # followers on this host still read it while waiting
         return "stored" if stored_after is not None and len(looked) > stored_after else None
 
     part = tmp_path / "x.part"
     checked = ArtifactSink("e" * 40, 0, str(part))
     sink = sinks.StoredByPeer(None, None, PATH, stored_now)
     run(lambda: sink.keep(checked))
-    assert not part.exists()  # the part file served this host's followers: dropped
+    assert not part.exists() and all(looked)  # kept for the followers until then, dropped
     if stored_after is None:
         assert len(looked) == 5 and "did not store" in caplog.text
     else:

@@ -3,12 +3,13 @@ chunk, a client going away, and who leads, follows or streams (downloads.fetch_a
 
 import asyncio
 import os
+from contextlib import asynccontextmanager
 
 import pytest
 
 from pulpcore.plugin.models import Artifact
 
-from pulp_hugging_face.app import sinks, transfer
+from pulp_hugging_face.app import sinks, transfer, upstream
 from pulp_hugging_face.app.inflight import InflightLock
 from pulp_hugging_face.app.models import HuggingFaceContent, HuggingFaceRemote
 from pulp_hugging_face.app.room import StorageFull
@@ -179,3 +180,20 @@ def test_no_room_is_refused_before_upstream_is_asked(lock, monkeypatch):
 
     run(scenario)
     assert opened == []
+
+
+def test_no_part_file_is_named_before_upstream_answered(lock):
+    """A request arriving while upstream is asked must not follow a download upstream may still
+    refuse: it would get a 200 cut short instead of the Hub's error."""
+    seen = []
+
+    @asynccontextmanager
+    async def refusing():
+        seen.append(lock.published_part())
+        raise upstream.UpstreamError(429, "slow down")
+        yield  # pragma: no cover
+
+    info = lfs_info(BODY)
+    status, _, _ = transferred(refusing(), sinks.StoreHere(lock, None, None, PATH), info)
+    assert status == 429 and seen == [None] and lock.published_part() is None
+    assert not list(lock.directory.glob("*.part"))
