@@ -18,8 +18,8 @@ Starts (or reuses) the test stack of the functional tests and a fake Hub, then m
   and the sync task's peak memory for 1,000 files vs 100 files: <= 1.3x (flat)
 - HEAD on a cached file once ~100,000 more stored files are in the database (bulk-inserted by
   bench/bulk_content.py, removed afterwards) vs at ~1,000: p50 <= 1.2x; and the first HEAD of
-  each of the 1,000 snapshot files right after a content-app restart (a database lookup each)
-  at both sizes: p50 <= 1.2x
+  each of the 1,000 snapshot files right after a content-app restart (the first of them looks
+  up the whole commit, the rest find it in memory) at both sizes: p50 <= 1.2x
 - wrk, 64 keep-alive clients for 10 s on warm files, against nginx serving the same bytes and
   the content app restarted with 1 and with 2 processes (two rounds, best of each): on a small
   json file, 2 processes >= 1.6x the requests/s of 1; on a 4 MiB LFS file (bound by copying
