@@ -36,16 +36,7 @@ def pinned(name):
 
 
 def stored(content_pk=None):
-    return SimpleNamespace(content_pk=str(content_pk or uuid.uuid4()), file_path=None, stored=True)
-
-
-@pytest.fixture
-def memory(monkeypatch):
-    """A fresh, listening memory in place of the process's own."""
-    fresh = Memory()
-    fresh.listening = True
-    monkeypatch.setattr(cache, "memory", fresh)
-    return fresh
+    return SimpleNamespace(content_pk=str(content_pk or uuid.uuid4()), file_path=None)
 
 
 @pytest.fixture

@@ -11,7 +11,6 @@ from pulpcore.plugin.models import Artifact, ContentArtifact, RemoteArtifact
 
 from pulp_hugging_face import hub
 from pulp_hugging_face.app import downloads, follow, pinned, resolver
-from pulp_hugging_face.app.cache.memory import memory
 from pulp_hugging_face.app.handler import HuggingFaceHandler
 from pulp_hugging_face.app.inflight import InflightLock
 from pulp_hugging_face.app.models import (
@@ -27,15 +26,6 @@ from .request_path import COMMIT, PATH, fetch, lfs_info, run, serving
 
 BODY = os.urandom(300_000)
 INFO = lfs_info(BODY)
-
-
-@pytest.fixture
-def listening():
-    memory.clear()
-    memory.listening = True
-    yield memory
-    memory.listening = False
-    memory.clear()
 
 
 @pytest.fixture
@@ -80,7 +70,7 @@ def lookups(monkeypatch):
 
 
 @pytest.mark.django_db
-def test_the_first_stored_file_of_a_commit_brings_its_whole_commit(hub_files, listening, lookups):
+def test_the_first_stored_file_of_a_commit_brings_its_whole_commit(hub_files, memory, lookups):
     remote, distro = hub_files
 
     async def scenario():
@@ -98,7 +88,7 @@ def test_the_first_stored_file_of_a_commit_brings_its_whole_commit(hub_files, li
 
 @pytest.mark.django_db
 def test_a_branch_resolves_upstream_once_and_its_answer_is_remembered(
-    hub_files, listening, monkeypatch
+    hub_files, memory, monkeypatch
 ):
     remote, distro = hub_files
     asked = []
@@ -114,7 +104,7 @@ def test_a_branch_resolves_upstream_once_and_its_answer_is_remembered(
 
 
 @pytest.mark.django_db
-def test_a_file_pinned_but_not_stored_is_fetched_with_the_remote_that_pinned_it(listening):
+def test_a_file_pinned_but_not_stored_is_fetched_with_the_remote_that_pinned_it(memory):
     pinning = HuggingFaceRemote.objects.create(name="pinning", url="http://hub.test")
     content = HuggingFaceContent.objects.create(
         repo_type="model", repo_id="org/m", commit=COMMIT, path_in_repo="w.bin", etag="f" * 64,
@@ -386,7 +376,7 @@ def test_a_process_that_does_not_remember_looks_up_one_file_at_a_time(hub_files,
 
 
 @pytest.mark.django_db
-def test_cold_files_do_not_load_their_commit(hub_files, listening, lookups):
+def test_cold_files_do_not_load_their_commit(hub_files, memory, lookups):
     """A cold snapshot asks for files not stored yet, while repository adds keep making the
     process forget: loading the whole commit for each would cost more as the commit fills."""
     remote, distro = hub_files
@@ -400,7 +390,7 @@ def test_cold_files_do_not_load_their_commit(hub_files, listening, lookups):
 
 @pytest.mark.django_db
 def test_what_a_change_made_out_of_date_while_it_was_read_is_not_remembered(
-    hub_files, listening, monkeypatch
+    hub_files, memory, monkeypatch
 ):
     remote, distro = hub_files
 

@@ -4,6 +4,7 @@ database and storage): it walks down the modules once, calling back into few it 
 
 import sys
 import threading
+import uuid
 
 import pytest
 
@@ -67,25 +68,17 @@ class Walk:
         threading.setprofile(None)
 
 
-@pytest.fixture
-def fake_hub():
-    from hf_fake_hub import FakeHub
-
-    started = FakeHub().start()
-    yield started
-    started.stop()
-
-
 @pytest.mark.django_db
 def test_a_cold_request_walks_down_once(fake_hub, settings, tmp_path):
     settings.WORKING_DIRECTORY, settings.MEDIA_ROOT = str(tmp_path / "w"), str(tmp_path / "m")
     settings.HF_PEER_ADDRESS = None  # one host
     (tmp_path / "w").mkdir()
     body = b"weights" * 50_000
-    fake_hub.add_repo("org/m").commit({"model.bin": body})
+    repo_id = f"org/walk-{uuid.uuid4().hex[:8]}"
+    fake_hub.add_repo(repo_id).commit({"model.bin": body})
     remote = HuggingFaceRemote.objects.create(name="up", url=fake_hub.url)
     distro = HuggingFaceDistribution.objects.create(name="d", base_path="d", remote=remote)
-    path = hub.parse_url_path("org/m/resolve/main/model.bin")
+    path = hub.parse_url_path(f"{repo_id}/resolve/main/model.bin")
 
     async def scenario():
         async def answer(request):

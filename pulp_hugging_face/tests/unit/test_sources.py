@@ -3,6 +3,7 @@ fake Hub, in this process) with the info known or told by its answer, and the ho
 download; and the sink that waits for that host to store."""
 
 import asyncio
+import uuid
 
 import pytest
 from aiohttp import web
@@ -10,7 +11,6 @@ from aiohttp import web
 from pulp_hugging_face import hub
 from pulp_hugging_face.app import peers, sinks, sources, upstream
 from pulp_hugging_face.app.cache import file_info
-from pulp_hugging_face.app.cache.memory import memory
 from pulp_hugging_face.app.models import HuggingFaceRemote
 from pulp_hugging_face.app.storage import ArtifactSink
 
@@ -21,24 +21,14 @@ pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def upstream_file():
-    """A remote on the fake Hub and the commit-pinned path of an LFS file it holds."""
-    from hf_fake_hub import FakeHub, HubFile
+def upstream_file(fake_hub):
+    """A remote on the fake Hub and the commit-pinned path of an LFS file of a new repo there."""
+    from hf_fake_hub import HubFile
 
-    fake = FakeHub().start()
-    commit = fake.add_repo("org/m").commit({"shard.bin": HubFile(BODY, lfs=True)})
-    remote = HuggingFaceRemote(name="up", url=fake.url)
-    yield remote, hub.ResolvePath(hub.Repo("model", "org/m"), commit, "shard.bin"), fake
-    fake.stop()
-
-
-@pytest.fixture
-def listening():
-    memory.clear()
-    memory.listening = True
-    yield
-    memory.listening = False
-    memory.clear()
+    repo_id = f"org/m-{uuid.uuid4().hex[:8]}"
+    commit = fake_hub.add_repo(repo_id).commit({"shard.bin": HubFile(BODY, lfs=True)})
+    remote = HuggingFaceRemote(name="up", url=fake_hub.url)
+    return remote, hub.ResolvePath(hub.Repo("model", repo_id), commit, "shard.bin"), fake_hub
 
 
 async def drain(source):
@@ -50,12 +40,13 @@ async def drain(source):
         await upstream.close_sessions()
 
 
-def test_upstream_whose_answer_tells_the_info_remembers_it(upstream_file, listening):
+def test_upstream_whose_answer_tells_the_info_remembers_it(upstream_file, memory):
     remote, path, fake = upstream_file
     got, info = run(lambda: drain(sources.upstream_telling(remote, path)))
     assert got == BODY and info.etag == lfs_info(BODY).etag and info.size == len(BODY)
     assert info.commit == path.revision and file_info(remote, path) == info
-    assert [r for r in fake.requests if r["method"] == "HEAD"] == []  # one GET, no HEAD first
+    asked = [r["method"] for r in fake.requests if path.repo.repo_id in r["path"]]
+    assert asked == ["GET"]  # one GET, no HEAD first
 
 
 def test_upstream_with_the_info_known_asks_for_the_bytes_only(upstream_file):
