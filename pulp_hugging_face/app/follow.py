@@ -4,12 +4,10 @@ as it grows, sent once the leader has verified and stored it."""
 import asyncio
 import logging
 
-from aiohttp import web
-
 from . import resolver, sources
-from .responses import abort, file_headers
+from .responses import abort
 from .sinks import VerifyOnly
-from .transfer import CHUNK_SIZE, transfer
+from .transfer import CHUNK_SIZE, Client, transfer
 
 log = logging.getLogger(__name__)
 
@@ -26,37 +24,31 @@ async def follow(request, lock, distro, remote, path, info):
             return await resolver.answer_stored(request, distro, stored, path)
         source = sources.upstream_known(remote, path, info)
         return await transfer(request, path, source, VerifyOnly(), info)
-    response = web.StreamResponse(
-        headers=file_headers(info.commit, info.etag, info.size, path.path_in_repo)
-    )
-    response.content_length = info.size
-    await response.prepare(request)
+    client = Client(request)
     with part_file:
-        sent = await _tail(part_file, lock, response, info.size)
-    if sent is None:  # the client went away
-        return response
+        await client.start(path, info, info.size)
+        sent = await _tail(part_file, lock, client, info.size)
+    if client.gone:
+        return client.response
     while lock.leader_active():  # it is verifying and storing what we streamed
         await asyncio.sleep(FOLLOW_POLL)
     if sent != info.size or await resolver.stored_now(distro, path) is None:
         log.warning("Aborted %s: the shared download failed.", path.artifact_path())
         abort(request)
-        return response
-    await response.write_eof()
-    return response
+        return client.response
+    await client.end()
+    return client.response
 
 
-async def _tail(part_file, lock, response, size):
-    """Send the part file as it grows, up to `size` bytes or until the leader stops; the bytes
-    sent, or None when the client went away."""
+async def _tail(part_file, lock, client, size):
+    """Send the part file as it grows, up to `size` bytes, until the leader stops or the client
+    goes away; the bytes sent."""
     loop = asyncio.get_running_loop()
     sent = 0
-    while sent < size:
+    while sent < size and not client.gone:
         chunk = await loop.run_in_executor(None, part_file.read, CHUNK_SIZE)
         if chunk:
-            try:
-                await response.write(chunk)
-            except (ConnectionError, RuntimeError):
-                return None
+            await client.send(chunk)
             sent += len(chunk)
         elif lock.leader_active():
             await asyncio.sleep(FOLLOW_POLL)

@@ -8,8 +8,6 @@ or streamed syncs, with the remote that pinned it).
 
 from dataclasses import dataclass
 
-from django.db.models import Q
-
 from pulpcore.plugin.models import ContentArtifact, RemoteArtifact
 
 from .models import HuggingFaceContent
@@ -72,6 +70,17 @@ def files_at_commit(distro, repo, commit, paths=None, limit=COMMIT_AT_ONCE):
     distribution may serve. The files first (one query by the unique key: a cold file costs no
     more), then which of them it may serve and their artifacts. A truncated answer (`limit`
     files) is marked `complete = False`."""
+    rows = list(_contents(distro, repo, commit, paths)[:limit])
+    found = Found(complete=len(rows) < limit)
+    in_version, visible = _visible(distro, rows)
+    kept = [(pk, *facts, pk in in_version) for pk, *facts in rows if pk in visible]
+    if kept:
+        found.update(_files(commit, kept))
+    return found
+
+
+def _contents(distro, repo, commit, paths):
+    """(pk, path, etag, size) of the files of `repo` at `commit` (among `paths`, if given)."""
     contents = HuggingFaceContent.objects.filter(
         _pulp_domain_id=distro.pulp_domain_id,
         repo_type=repo.repo_type,
@@ -80,44 +89,24 @@ def files_at_commit(distro, repo, commit, paths=None, limit=COMMIT_AT_ONCE):
     )
     if paths is not None:
         contents = contents.filter(path_in_repo__in=paths)
-    rows = list(contents.values_list("pk", "path_in_repo", "etag", "size")[:limit])
-    found = Found(complete=len(rows) < limit)
-    if rows:
-        found.update(_servable(distro, commit, rows))
-    return found
+    return contents.values_list("pk", "path_in_repo", "etag", "size")
 
 
-def _servable(distro, commit, rows):
-    """The files among `rows` (pk, path, etag, size) this distribution may serve: those its
-    version holds and those its remote fetched."""
+def _visible(distro, rows):
+    """(the pks its version holds, the pks it may serve) among `rows`: a distribution serves its
+    version's content and what its remote fetched. Asked for the files found only: one query
+    with both as subqueries made PostgreSQL scan everything the remote ever fetched."""
     pks = [row[0] for row in rows]
-    in_version = set()
-    if (version := served_version(distro)) is not None:
+    in_version, fetched = set(), set()
+    if pks and (version := served_version(distro)) is not None:
         in_version = set(version.content.filter(pk__in=pks).values_list("pk", flat=True))
-    fetched = set()
-    if distro.remote_id:
+    if pks and distro.remote_id:
         fetched = set(
             RemoteArtifact.objects.filter(
                 remote_id=distro.remote_id, content_artifact__content_id__in=pks
             ).values_list("content_artifact__content_id", flat=True)
         )
-    visible = [
-        (pk, path, etag, size, pk in in_version)
-        for pk, path, etag, size in rows
-        if pk in in_version or pk in fetched
-    ]
-    return _files(commit, visible) if visible else {}
-
-
-def _visible(distro, version):
-    """Content this distribution may serve: its version's, and what its remote fetched."""
-    visible = Q(pk__in=[])
-    if version is not None:
-        visible |= Q(pk__in=version.content)
-    if distro.remote_id:
-        fetched = RemoteArtifact.objects.filter(remote_id=distro.remote_id)
-        visible |= Q(pk__in=fetched.values("content_artifact__content_id"))
-    return visible
+    return in_version, in_version | fetched
 
 
 def _files(commit, rows):
@@ -148,18 +137,9 @@ def _pinning_remotes(content_artifacts):
 def held_files(distro, repo, commit, paths):
     """(path, etag, size) of the files of `repo` at `commit` among `paths` that this
     distribution may serve, sorted by path."""
-    return list(
-        HuggingFaceContent.objects.filter(
-            _visible(distro, served_version(distro)),
-            _pulp_domain_id=distro.pulp_domain_id,
-            repo_type=repo.repo_type,
-            repo_id=repo.repo_id,
-            commit=commit,
-            path_in_repo__in=paths,
-        )
-        .order_by("path_in_repo")
-        .values_list("path_in_repo", "etag", "size")
-    )
+    rows = list(_contents(distro, repo, commit, paths).order_by("path_in_repo"))
+    _, visible = _visible(distro, rows)
+    return [(path, etag, size) for pk, path, etag, size in rows if pk in visible]
 
 
 def local_path(artifact):

@@ -29,10 +29,10 @@ class Client:
         self.response = None
         self.gone = False
 
-    async def start(self, path, info, body):
+    async def start(self, path, info, size):
+        """Send the Hub's headers for `info`, and `size` (if known) as the length."""
         headers = file_headers(info.commit, info.etag, info.size, path.path_in_repo)
         self.response = web.StreamResponse(headers=headers)
-        size = info.size if info.size is not None else body.content_length
         if size is not None:
             self.response.content_length = size
         await self.response.prepare(self.request)
@@ -62,8 +62,9 @@ async def transfer(request, path, source, sink, info=None):
             await sink.reserve(info)
         async with source as (body, told):
             checked = await sink.open(told)
-            await client.start(path, told, body)
-            held = await _pump(body, checked, client, sink.stores)
+            size = told.size if told.size is not None else body.content_length
+            await client.start(path, told, size)
+            held = await _pump(body, checked, client, sink.stores, size)
         await asyncio.get_running_loop().run_in_executor(None, checked.finish)
         if held is not None:
             await client.send(held)
@@ -84,11 +85,11 @@ async def transfer(request, path, source, sink, info=None):
     return client.response
 
 
-async def _pump(body, checked, client, keep_going):
+async def _pump(body, checked, client, keep_going, size):
     """Every chunk into `checked` (in a thread) and, one behind, to the client; returns the last
-    chunk, held back. Stops early when the client left and nothing keeps the bytes."""
+    chunk, held back. Refuses more than `size` bytes (if known); stops early when the client left
+    and nothing keeps the bytes."""
     loop = asyncio.get_running_loop()
-    size = checked.expected_size if checked.expected_size is not None else body.content_length
     pending = held = None
     received = 0
     try:
