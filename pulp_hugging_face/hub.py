@@ -8,6 +8,7 @@ import hashlib
 import json
 import re
 import functools
+from datetime import datetime, timezone
 from dataclasses import dataclass, replace
 from urllib.parse import parse_qsl, quote, unquote
 
@@ -17,7 +18,19 @@ PREFIX_TYPES = {prefix.rstrip("/"): rtype for rtype, prefix in URL_PREFIXES.item
 API_TYPES = {f"{rtype}s": rtype for rtype in REPO_TYPES}
 
 # API sub-resources that follow the repo id; the ones in the first set take a revision.
-API_REVISION_ENDPOINTS = frozenset({"revision", "tree", "paths-info", "commits", "treesize"})
+API_REVISION_ENDPOINTS = frozenset(
+    {
+        "revision",
+        "tree",
+        "paths-info",
+        "commits",
+        "treesize",
+        "preupload",
+        "commit",
+        "branch",
+        "tag",
+    }
+)
 API_PLAIN_ENDPOINTS = frozenset({"refs"})
 API_ENDPOINTS = API_REVISION_ENDPOINTS | API_PLAIN_ENDPOINTS
 
@@ -207,11 +220,58 @@ def _parse_api(segments):
     return ApiPath(repo, endpoint, revision, subpath)
 
 
+@dataclass(frozen=True)
+class ServicePath:
+    """`api/whoami-v2`, `api/repos/create`, `api/repos/delete`, `api/validate-yaml`."""
+
+    name: str
+
+
+SERVICES = {"whoami-v2", "repos/create", "repos/delete", "validate-yaml"}
+LFS_ACTIONS = {("objects", "batch"): "batch", ("verify",): "verify"}
+
+
+@dataclass(frozen=True)
+class LfsPath:
+    """`[datasets/]{repo}.git/info/lfs/...`: the LFS batch API (`batch`), an object's upload
+    (`upload`, with its sha256 `oid`) and `verify`."""
+
+    repo: Repo
+    action: str
+    oid: str | None = None
+
+
+def _lfs_repo_end(segments):
+    """Where `{repo}.git` ends in a path of the LFS API (after any type prefix), else None."""
+    start = 1 if segments[0] in PREFIX_TYPES else 0
+    for at in (start, start + 1):
+        if segments[at : at + 1] and segments[at].endswith(".git"):
+            return at if segments[at + 1 : at + 3] == ["info", "lfs"] else None
+    return None
+
+
+def _parse_lfs(segments, at):
+    repo_type = PREFIX_TYPES.get(segments[0], "model")
+    start = 1 if segments[0] in PREFIX_TYPES else 0
+    repo_id, rest = "/".join(segments[start : at + 1])[: -len(".git")], tuple(segments[at + 3 :])
+    repo = Repo(repo_type, validate_repo_id(repo_id))
+    if rest in LFS_ACTIONS:
+        return LfsPath(repo, LFS_ACTIONS[rest])
+    if len(rest) == 2 and rest[0] == "objects" and re.fullmatch(r"[0-9a-f]{64}", rest[1]):
+        return LfsPath(repo, "upload", rest[1])
+    raise HubPathError("Unknown LFS path.")
+
+
 def _parse_segments(segments):
     if not segments or segments == [""]:
         raise HubPathError("Empty Hub path.")
     if segments[0] == "api":
+        if "/".join(segments[1:]) in SERVICES:
+            return ServicePath("/".join(segments[1:]))
         return _parse_api(segments)
+    lfs_repo_end = _lfs_repo_end(segments)
+    if lfs_repo_end is not None:
+        return _parse_lfs(segments, lfs_repo_end)
     repo_type = PREFIX_TYPES.get(segments[0])
     if repo_type:
         segments = segments[1:]
@@ -295,6 +355,12 @@ def parse_paths_info(content_type, body):
     for path in paths:
         refuse_control_bytes(path)
     return PathsInfoQuery(tuple(sorted(set(paths))), expand)
+
+
+def hub_time(timestamp):
+    """A Unix time as the Hub writes dates (`2026-01-01T00:00:00.000Z`; clients parse exactly
+    that)."""
+    return datetime.fromtimestamp(timestamp, timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.000Z")
 
 
 def normalize_etag(value):

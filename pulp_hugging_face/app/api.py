@@ -7,7 +7,7 @@ from multidict import MultiDict
 
 from pulp_hugging_face import hub
 
-from . import pinned, remembered, upstream
+from . import pinned, remembered, resolver, upstream
 from .responses import hub_error
 from .stored_files import held_files, served_version
 
@@ -42,13 +42,14 @@ async def serve(request, distro, remote, api_path, endpoint):
     query = canonical_query(request.query)
     endpoint_url = f"{request.scheme}://{request.host}{endpoint}"
     if distro.repository_id or distro.repository_version_id:
+        alone = remote is None or await resolver.hosted(distro, api_path.repo)
         try:
             answer = await sync_to_async(_pinned_answer)(
-                distro, api_path, query, data, endpoint_url, explain=remote is None
+                distro, api_path, query, data, endpoint_url, explain=alone
             )
             return web.Response(body=answer.body, headers=answer.headers)
         except pinned.NotPinned as exc:
-            if remote is None:
+            if alone:
                 headers = {"X-Repo-Commit": exc.commit} if exc.commit else None
                 return hub_error(exc.status, exc.message, headers, exc.code)
     if remote is None:

@@ -3,7 +3,8 @@
 pulpcore-content authenticates every request before routing it: a hop to a thread, a query for
 the domain and DRF's authenticators. A Hub request needs only the domain, which each process
 remembers (a domain change notification forgets it), and the user only when its distribution
-has a content guard. For the Hub routes, `install()` puts `hub_domain` in the place of pulpcore's
+has a content guard (a Bearer token this Pulp issued names the user, see `token_holder`). For the
+Hub routes, `install()` puts `hub_domain` in the place of pulpcore's
 middleware; the handler calls `authenticate()` when a guard, or pulpcore's own handler, asks.
 """
 
@@ -17,7 +18,7 @@ from pulpcore.plugin.content import PathNotResolved
 from pulpcore.plugin.models import Domain
 from pulpcore.plugin.util import set_domain
 
-from . import cache
+from . import cache, tokens
 from .pulpcore_internals import content_authentication, reset_db_connection
 
 log = logging.getLogger(__name__)
@@ -67,3 +68,40 @@ async def authenticate(request):
         return None
 
     await content_authentication()(request, nothing_more)
+
+
+# -- Hugging Face tokens Pulp issued (tokens.py) ---------------------------------------------
+BAD_TOKEN = "Invalid credentials in Authorization header"  # the Hub's words: clients match them
+NO_TOKEN = "A token is needed here: set HF_TOKEN to a Hugging Face token this Pulp issued."
+
+
+class TokenRefused(Exception):
+    """No token, or one this Pulp did not issue (or expired, or revoked), where one is needed:
+    the Hub's 401."""
+
+    def __init__(self, message):
+        super().__init__(message)
+        self.status, self.message = 401, message
+
+
+async def token_holder(request):
+    """The live token a request carries (TokenRefused when it carries none or a bad one)."""
+    secret = tokens.bearer(request.headers.get("Authorization"))
+    if secret is None:
+        raise TokenRefused(NO_TOKEN)
+    token = await sync_to_async(tokens.holder)(secret)
+    if token is None:
+        log.info("Refused a Hugging Face token Pulp did not issue (or expired or revoked).")
+        raise TokenRefused(BAD_TOKEN)
+    return token
+
+
+async def authenticate_guarded(request):
+    """Who asks for a guarded distribution: the holder of a Bearer token Pulp issued (a bad one is
+    a TokenRefused), else whoever pulpcore's authentication finds (basic auth, certificates)."""
+    await authenticate(request)
+    if tokens.bearer(request.headers.get("Authorization")) is None:
+        return
+    user = (await token_holder(request)).user
+    request["drf_request"].user = user
+    request["user"] = user

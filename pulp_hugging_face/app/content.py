@@ -21,6 +21,7 @@ log = logging.getLogger(__name__)
 
 HUB_ROUTE = PREFIX + r"{path:.+/(?:resolve|raw)/.+|(?:.+/)?api/.+}"
 API_ROUTE = PREFIX + r"{path:(?:.+/)?api/.+}"
+LFS_ROUTE = PREFIX + r"{path:.+\.git/info/lfs/.+}"  # publishing: the LFS batch API and uploads
 
 
 async def housekeeping():
@@ -54,6 +55,12 @@ background("hf_housekeeping", housekeeping)
 app.on_startup.append(peers.connect)
 app.on_shutdown.append(repository_adds.pending.flush_all)
 app.on_cleanup.append(upstream.close_sessions)
-app.add_routes([web.get(HUB_ROUTE, handler.serve), web.post(API_ROUTE, handler.serve)])
+app.add_routes(
+    [
+        web.get(HUB_ROUTE, handler.serve),
+        *(web.route(method, API_ROUTE, handler.serve) for method in ("POST", "PUT", "DELETE")),
+        *(web.route(method, LFS_ROUTE, handler.serve) for method in ("POST", "PUT")),
+    ]
+)
 authentication.install(app, (handler.serve,))
 heartbeat.install()

@@ -18,7 +18,17 @@ from pulpcore.plugin.util import get_domain_pk
 
 from pulp_hugging_face import hub
 
-from . import api, authentication, cache, downloads, pinned, pulpcore_internals, resolver, upstream
+from . import (
+    api,
+    authentication,
+    cache,
+    downloads,
+    pinned,
+    publishing,
+    pulpcore_internals,
+    resolver,
+    upstream,
+)
 from .models import HuggingFaceDistribution
 from .responses import (
     file_headers,
@@ -64,14 +74,21 @@ class HuggingFaceHandler(Handler):
                 await authentication.authenticate(request)
                 return await Handler().stream_content(request)
         distro, remote = found
-        if distro.content_guard_id:
-            await authentication.authenticate(request)
-            await sync_to_async(pulpcore_internals.permit)(self, request, distro)
         endpoint, raw_hub_path = self._split_raw_path(request, distro)
         try:
             hub_path = hub.parse_url_path(raw_hub_path)
         except hub.HubPathError as exc:
             return hub_error(400, str(exc))
+        if publishing.methods(hub_path) is not None:  # its own authentication: a Pulp token
+            return await publishing.serve(request, distro, hub_path, endpoint)
+        if request.method not in ("GET", "HEAD", "POST"):
+            return hub_error(405, f"{request.method} is not allowed here.")
+        if distro.content_guard_id:
+            try:
+                await authentication.authenticate_guarded(request)
+            except authentication.TokenRefused as exc:
+                return hub_error(exc.status, exc.message)
+            await sync_to_async(pulpcore_internals.permit)(self, request, distro)
         try:
             if isinstance(hub_path, hub.ResolvePath):
                 return await self.serve_file(request, distro, remote, hub_path)

@@ -24,6 +24,7 @@ from pulp_hugging_face import hub
 
 from .hub_downloader import HubDownloader
 from .pulpcore_internals import is_unsaved
+from .tokens import HuggingFaceToken  # noqa: F401 (a model of this app)
 
 DEFAULT_HUB_URL = "https://huggingface.co"
 DEFAULT_METADATA_TTL = 300
@@ -61,7 +62,8 @@ class HuggingFaceContent(Content):
 
 
 class HuggingFaceRef(Content):
-    """A branch, tag or `refs/pr/N` of a Hub repo and the commit it pointed at when pinned.
+    """A branch, tag or `refs/pr/N` of a Hub repo and the commit it pointed at when pinned
+    (a tag published here is named `refs/tags/<tag>`).
 
     A repository version holds at most one per (repo, name), so a distribution of the version
     resolves the name the same way for as long as it serves that version.
@@ -95,6 +97,8 @@ class HuggingFaceCommit(Content):
     repo_id = models.CharField(max_length=hub.MAX_REPO_ID)
     commit = models.CharField(max_length=40)
     info = models.JSONField(default=dict)
+    # A commit published here: git's view of it (publishing/history.py), None for a synced one.
+    git = models.JSONField(null=True)
     _pulp_domain = models.ForeignKey("core.Domain", default=get_domain_pk, on_delete=models.PROTECT)
 
     class Meta:

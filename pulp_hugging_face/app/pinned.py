@@ -12,11 +12,13 @@ import json
 from dataclasses import dataclass
 from urllib.parse import urlencode
 
-from pulp_hugging_face import hub, repo_info
+from pulp_hugging_face import git_objects, hub, repo_info
 
 from .models import HuggingFaceCommit, HuggingFaceContent, HuggingFaceRef
 
 TREE_PAGE_SIZE = 1000
+COMMITS_PAGE_SIZE = 50
+TAG_PREFIX = "refs/tags/"  # how a published tag is named among a version's refs
 
 
 class NotPinned(Exception):
@@ -36,15 +38,23 @@ class Answer:
 
 
 def ref_commit(version, repo, name):
-    """The commit a ref pinned in `version` points at, or None. `HEAD` is the default branch
-    unless a ref of that name is pinned, as the Hub resolves it."""
-    names = [name, hub.DEFAULT_BRANCH] if name == "HEAD" else [name]
+    """The commit a ref pinned in `version` points at, or None: a branch before a tag of that
+    name; `HEAD` is the default branch unless a ref of that name is pinned, as the Hub resolves
+    it."""
+    names = [name, hub.DEFAULT_BRANCH] if name == "HEAD" else [name, TAG_PREFIX + name]
     pinned = dict(
         HuggingFaceRef.objects.filter(
             pk__in=version.content, repo_type=repo.repo_type, repo_id=repo.repo_id, name__in=names
         ).values_list("name", "commit")
     )
     return next((pinned[n] for n in names if n in pinned), None)
+
+
+def is_hosted(version, repo):
+    """Whether `version` holds `repo` as published here (never pulled through, then)."""
+    return HuggingFaceCommit.objects.filter(
+        pk__in=version.content, repo_type=repo.repo_type, repo_id=repo.repo_id, git__isnull=False
+    ).exists()
 
 
 def missing(version, repo, revision):
@@ -62,21 +72,21 @@ def missing(version, repo, revision):
 
 def _commit(version, repo, revision):
     commit = revision if hub.is_commit(revision) else ref_commit(version, repo, revision)
-    info = None
+    found = None
     if commit:
-        info = (
+        found = (
             HuggingFaceCommit.objects.filter(
                 pk__in=version.content,
                 repo_type=repo.repo_type,
                 repo_id=repo.repo_id,
                 commit=commit,
             )
-            .values_list("info", flat=True)
+            .values_list("info", "git")
             .first()
         )
-    if info is None:
+    if found is None:
         raise NotPinned(404, "RevisionNotFound", f"Revision {revision!r} is not pinned here.")
-    return commit, info
+    return commit, *found
 
 
 def _files(version, repo, commit):
@@ -100,12 +110,14 @@ def file_entry(path, etag, size):
     return {"type": "file", "oid": oid, "size": size, "path": path, "lfs": lfs}
 
 
-def _directory_entry(commit, path):
-    oid = hashlib.sha1(f"{commit}:{path}".encode()).hexdigest()  # stable, not git's tree id
+def _directory_entry(commit, path, trees):
+    oid = (trees or {}).get(path) or hashlib.sha1(f"{commit}:{path}".encode()).hexdigest()
     return {"type": "directory", "oid": oid, "size": 0, "path": path}
 
 
-def _entries(commit, files, base, recursive):
+def _entries(commit, files, base, recursive, trees=None):
+    """`trees`: git's tree ids of a commit published here (the version holds all its files);
+    a pinned upstream commit's folders get stable ids that are not git's."""
     """The tree under `base`: directories and files, sorted by path, as the Hub lists them."""
     prefix = f"{base}/" if base else ""
     entries, directories = [], set()
@@ -117,7 +129,7 @@ def _entries(commit, files, base, recursive):
             directory = prefix + "/".join(rest[:depth])
             if directory not in directories:
                 directories.add(directory)
-                entries.append(_directory_entry(commit, directory))
+                entries.append(_directory_entry(commit, directory, trees))
         if recursive or len(rest) == 1:
             entries.append(file_entry(path, etag, size))
     return sorted(entries, key=lambda entry: entry["path"])
@@ -128,10 +140,17 @@ def api_answer(version, api_path, query, form, endpoint_url):
     repo = api_path.repo
     if api_path.endpoint == "refs":
         return _json(_refs(version, repo))
-    if api_path.endpoint not in (None, "revision", "tree", "paths-info"):
+    if api_path.endpoint not in (None, "revision", "tree", "paths-info", "commits"):
         raise NotPinned(404, None, f"{api_path.endpoint!r} is not answered for pinned repos.")
-    commit, info = _commit(version, repo, api_path.revision or hub.DEFAULT_BRANCH)
+    commit, info, git = _commit(version, repo, api_path.revision or hub.DEFAULT_BRANCH)
+    if api_path.endpoint == "commits":
+        if git is None:
+            raise NotPinned(
+                404, None, "The history of a commit pinned from upstream is upstream's."
+            )
+        return _page(commit_log(version, repo, commit), api_path, query, endpoint_url, True)
     files = _files(version, repo, commit)
+    trees = git_objects.tree_ids(files) if git is not None else {}
     if api_path.endpoint in (None, "revision"):
         siblings = [{"rfilename": path} for path, _etag, _size in files]
         try:
@@ -142,24 +161,56 @@ def api_answer(version, api_path, query, form, endpoint_url):
         return _json(repo_info.Record().learn(answer, None).answer(wanted))
     if api_path.endpoint == "paths-info":
         wanted = set(form.paths) if form else set()
-        everything = _entries(commit, files, "", recursive=True)
+        everything = _entries(commit, files, "", recursive=True, trees=trees)
         return _json([entry for entry in everything if entry["path"] in wanted])
-    entries = _entries(commit, files, api_path.subpath or "", query.get("recursive") == "true")
+    recursive = query.get("recursive") == "true"
+    entries = _entries(commit, files, api_path.subpath or "", recursive, trees)
     if api_path.subpath and not entries:
         raise NotPinned(404, "EntryNotFound", f"{api_path.subpath} is not pinned here.", commit)
     return _page(entries, api_path, query, endpoint_url)
 
 
-def _page(entries, api_path, query, endpoint_url):
+def _page(entries, api_path, query, endpoint_url, by_page=False):
+    """One page of a listing, and the `Link` to the next: by `cursor` (the tree, 1,000 entries)
+    or by page number `p` (the commits, 50 a page), as the Hub pages them."""
+    param, size = ("p", COMMITS_PAGE_SIZE) if by_page else ("cursor", TREE_PAGE_SIZE)
     try:
-        start = max(0, int(query.get("cursor", "0")))
+        at = max(0, int(query.get(param, "0")))
     except ValueError:
-        raise NotPinned(400, None, "Invalid cursor.")
-    answer = _json(entries[start : start + TREE_PAGE_SIZE])
-    if start + TREE_PAGE_SIZE < len(entries):
-        next_query = urlencode({**query, "cursor": str(start + TREE_PAGE_SIZE)})
+        raise NotPinned(400, None, f"Invalid {param}.")
+    start = at * size if by_page else at
+    answer = _json(entries[start : start + size])
+    if start + size < len(entries):
+        next_query = urlencode({**query, param: str(at + 1 if by_page else start + size)})
         answer.headers["Link"] = f'<{endpoint_url}/{api_path.url()}?{next_query}>; rel="next"'
     return answer
+
+
+def commit_log(version, repo, head):
+    """The history from `head` of a repo published here, newest first, by first parents, as
+    the Hub lists commits."""
+    known = dict(
+        HuggingFaceCommit.objects.filter(
+            pk__in=version.content,
+            repo_type=repo.repo_type,
+            repo_id=repo.repo_id,
+            git__isnull=False,
+        ).values_list("commit", "git")
+    )
+    found, commit = [], head
+    while commit in known and len(found) < len(known):
+        git = known[commit]
+        found.append(
+            {
+                "id": commit,
+                "title": git["title"],
+                "message": git["message"],
+                "authors": [{"user": git["author"], "avatar": ""}],
+                "date": hub.hub_time(git["timestamp"]),
+            }
+        )
+        commit = (git["parents"] or [None])[0]
+    return found
 
 
 def _refs(version, repo):
@@ -168,17 +219,17 @@ def _refs(version, repo):
     ).order_by("name")
     if not refs.exists():
         raise NotPinned(404, "RevisionNotFound", f"No ref of {repo.repo_id} is pinned here.")
-    branches, pulls = [], []
+    branches, tags, pulls = [], [], []
     for ref in refs:
-        pr = ref.name.startswith("refs/pr/")
-        (pulls if pr else branches).append(
-            {
-                "name": ref.name,
-                "ref": ref.name if pr else f"refs/heads/{ref.name}",
-                "targetCommit": ref.commit,
-            }
-        )
-    return {"branches": branches, "tags": [], "converts": [], "pullRequests": pulls}
+        if ref.name.startswith("refs/pr/"):
+            pulls.append({"name": ref.name, "ref": ref.name, "targetCommit": ref.commit})
+        elif ref.name.startswith(TAG_PREFIX):
+            name = ref.name[len(TAG_PREFIX) :]
+            tags.append({"name": name, "ref": ref.name, "targetCommit": ref.commit})
+        else:
+            branch = {"name": ref.name, "ref": f"refs/heads/{ref.name}", "targetCommit": ref.commit}
+            branches.append(branch)
+    return {"branches": branches, "tags": tags, "converts": [], "pullRequests": pulls}
 
 
 def _json(value):

@@ -106,14 +106,14 @@ class RepositoryAdds:
             ).values_list("pk", flat=True)
             self._queued = {pk async for pk in queued}
             if self._queued:
-                await sync_to_async(_wake_workers_now)()
+                await sync_to_async(wake_workers)()
 
     async def flush_all(self, app=None):
         for repository_pk in list(self._pending):
             await self.flush(repository_pk)
 
 
-def _wake_workers_now():
+def wake_workers():
     """pulpcore's own wake-up call: workers unblock waiting tasks when they hear it."""
     with connection.cursor() as cursor:
         cursor.execute("SELECT pg_notify('pulp_worker_wakeup', 'unblock')")

@@ -40,7 +40,7 @@ async def resolve(distro, remote, path, reading=True):
     if commit is None:
         commit = await pinned_ref(distro, path.repo, path.revision)
     if commit is None:
-        if remote is None:
+        if remote is None or await hosted(distro, path.repo):
             raise await _not_pinned(distro, path.repo, path.revision)
         commit, info = await remembered.resolve_revision(remote, path)
     at_commit = path.at(commit)
@@ -52,9 +52,29 @@ async def resolve(distro, remote, path, reading=True):
     if isinstance(found, OnDemandFile):  # fetched with the remote that pinned it
         pinning = await (await Remote.objects.aget(pk=found.remote_pk)).acast()
         return Resolved(at_commit, None, pinning, upstream.FileInfo(commit, found.etag, found.size))
+    if remote is not None and await hosted(distro, path.repo):
+        return Resolved(at_commit)  # published here: nowhere else to fetch it from
     return Resolved(
         at_commit, None, remote, info or (remote and cache.file_info(remote, at_commit))
     )
+
+
+async def hosted(distro, repo):
+    """Whether the served version holds `repo` as published there: then it answers for the repo
+    alone, and the remote is never asked about it (remembered)."""
+    if not distro.repository_id and not distro.repository_version_id:
+        return False
+    known = cache.hosted_repo(distro, repo)
+    if known is None:
+        since = cache.generation()
+
+        def lookup():
+            version = served_version(distro)
+            return version is not None and pinned.is_hosted(version, repo)
+
+        known = await sync_to_async(lookup)()
+        cache.remember_hosted_repo(distro, repo, known, since)
+    return known
 
 
 async def file_info(remote, path):

@@ -94,7 +94,8 @@ class ArtifactSink:
             pass
 
 
-def _save_artifact(sink):
+def save_artifact(sink):
+    """The Artifact of a checked sink's file: a new one, or the one stored already."""
     artifact = Artifact(file=sink.path, size=sink.size, **sink.digests)
     try:
         with transaction.atomic():
@@ -130,7 +131,7 @@ def save_pulled_file(remote, pinned, info, sink):
             f"upstream names it {info.etag}"
         )
     with transaction.atomic(), full_disk_as_error():
-        artifact = _save_artifact(sink)
+        artifact = save_artifact(sink)
         content = HuggingFaceContent(etag=info.etag, size=sink.size, **fields)
         try:
             with transaction.atomic():

@@ -27,6 +27,7 @@ from pulpcore.plugin.viewsets import (
 from pulp_hugging_face import hub
 
 from . import tasks
+from .token_views import HuggingFaceTokenViewSet  # noqa: F401 (found here by pulpcore)
 from .access_policies import CONTENT_ACCESS_POLICY, access_policy, locked_roles, perm
 from .models import (
     HuggingFaceCommit,

@@ -132,6 +132,16 @@ def remember_pinned_ref(distro, repo, name, commit):
     memory.remember("pinned_refs", (distro.pk, repo, name), commit or "")
 
 
+def hosted_repo(distro, repo):
+    """Whether the distribution's version holds `repo` as published there (None: not known)."""
+    return memory.recall("hosted_repos", (distro.pk, repo))
+
+
+def remember_hosted_repo(distro, repo, hosted, since=None):
+    if since in (None, memory.generation):
+        memory.remember("hosted_repos", (distro.pk, repo), hosted)
+
+
 def file_info(remote, pinned):
     """What the remote's upstream said of a commit-pinned file (blob and size: never change)."""
     return memory.recall("file_infos", (remote.pk, pinned.artifact_path()))

@@ -126,6 +126,12 @@ FACTS = (  # the distributions first: their rule says which distributions are st
         ON_DISTRIBUTION,
     ),
     Fact(
+        "hosted_repos",  # (distribution pk, repo) -> whether its version holds it as published
+        100_000,
+        "until its distribution (or what it serves) changes",
+        ON_DISTRIBUTION,
+    ),
+    Fact(
         "commits",  # (remote pk, revision key) -> (commit, learned at)
         100_000,
         "the remote's metadata_ttl (checked when read), or until the remote changes",
