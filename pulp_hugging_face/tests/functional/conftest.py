@@ -38,3 +38,23 @@ def hub_clients(pulp_stack):
 def hub_client(request, hub_clients):
     """Each Hub client in turn."""
     return hub_clients[request.param]
+
+
+@pytest.fixture
+def pulp_user(pulp_api):
+    """`pulp_user(role=None, on=None)`: a new Pulp user (name, password), with `role` on the
+    object `on` (an href) if given; deleted after the test."""
+    from .publishing import make_user
+
+    return lambda role=None, on=None: make_user(pulp_api, role, on)
+
+
+@pytest.fixture
+def hosted(pulp_api, hf_distribution, pulp_user, tmp_path):
+    """A distribution serving a remote (the fake Hub) and a repository to publish to, and a
+    write token of a user owning that repository: `.endpoint`, `.token`, `.run(code)`..."""
+    from .publishing import Hosted
+
+    served = hf_distribution()
+    user = pulp_user("hugging_face.huggingfacerepository_owner", served["repository"]["pulp_href"])
+    return Hosted(pulp_api, served, user, tmp_path)

@@ -1,0 +1,298 @@
+"""Publishing with the stock tools (`hf`, huggingface_hub) into a distribution's repository,
+and reading it all back with the Hub gone: the Hub's protocol, git's ids, one version a commit."""
+
+import hashlib
+import os
+import time
+from pathlib import Path
+
+import pytest
+import requests
+
+from pulp_hugging_face import hub
+from pulp_hugging_face.pytest_plugin import unique, upstream_calls
+
+from .publishing import run_hf
+
+
+@pytest.fixture
+def folder(tmp_path):
+    """A folder to upload: regular files, an LFS file by name, a binary one, nested ones."""
+    root = tmp_path / "out"
+    files = {
+        "config.json": b'{"hidden": 8}\n',
+        "model.safetensors": os.urandom(300_000),
+        "blob.dat": bytes(range(256)) * 4,  # binary: LFS whatever its name
+        "sub/dir/notes.md": b"# notes\n",
+        "sub/vocab.txt": b"a\nb\nc\n",
+    }
+    for path, data in files.items():
+        (root / path).parent.mkdir(parents=True, exist_ok=True)
+        (root / path).write_bytes(data)
+    return root, files
+
+
+def test_hf_cli_creates_uploads_and_everything_reads_back_with_no_upstream(
+    hosted, folder, fake_hub, tmp_path
+):
+    root, files = folder
+    repo_id = f"team/{unique('model')}"
+    env = hosted.env()
+    assert run_hf(["repos", "create", repo_id], env)[0] == 0
+    code, out = run_hf(["upload", repo_id, str(root)], env)
+    assert code == 0, out
+    fake_hub.reset_log()
+    back = hosted.run(
+        f"""
+        import hashlib, os, json
+        from huggingface_hub import HfApi, snapshot_download
+        api = HfApi()
+        folder = snapshot_download({repo_id!r})
+        got = {{}}
+        for base, _dirs, names in os.walk(folder):
+            for name in names:
+                path = os.path.join(base, name)
+                got[os.path.relpath(path, folder)] = hashlib.sha256(open(path, "rb").read()).hexdigest()
+        tree = [(e.path, getattr(e, "blob_id", None) or e.tree_id, bool(getattr(e, "lfs", None)))
+                for e in api.list_repo_tree({repo_id!r}, recursive=True)]
+        info = api.model_info({repo_id!r})
+        commits = [(c.commit_id, c.title, c.authors) for c in api.list_repo_commits({repo_id!r})]
+        print(json.dumps({{"files": got, "tree": tree, "sha": info.sha, "commits": commits}}))
+        """,
+        token=None,  # reads need no token on an unguarded distribution
+    )
+    expected = {path: hashlib.sha256(data).hexdigest() for path, data in files.items()}
+    assert {k: v for k, v in back["files"].items() if k != ".gitattributes"} == expected
+    tree = {path: (oid, lfs) for path, oid, lfs in back["tree"]}
+    assert tree["config.json"] == (hub.git_blob_sha1(files["config.json"]), False)
+    assert tree["model.safetensors"][1] and tree["blob.dat"][1]  # LFS: by name, and binary
+    assert not tree["sub/vocab.txt"][1]
+    assert {"sub", "sub/dir"} <= set(tree)
+    (latest, _title, authors), (first, first_title, _a) = back["commits"]
+    assert back["sha"] == latest and first_title == "initial commit"
+    assert authors == [hosted.user[0]]
+    assert not upstream_calls(fake_hub)  # answered by the repository alone
+
+
+def test_commits_branches_tags_and_pull_requests_each_land_as_one_version(hosted, pulp_api):
+    repo_id = f"team/{unique('model')}"
+    result = hosted.run(f"""
+        from huggingface_hub import HfApi, CommitOperationAdd as Add, CommitOperationDelete as Delete
+        api = HfApi()
+        repo = {repo_id!r}
+        api.create_repo(repo)
+        exists = status_of(api.create_repo, repo)
+        api.create_repo(repo, exist_ok=True)
+        one = api.create_commit(repo, [Add("a.txt", b"a"), Add("logs/1.txt", b"1"), Add("logs/2.txt", b"2")],
+                                commit_message="one", commit_description="the first")
+        api.create_branch(repo, branch="dev")
+        api.create_tag(repo, tag="v1", revision=one.oid)
+        two = api.create_commit(repo, [Delete("logs/"), Delete("a.txt")], commit_message="two")
+        stale = status_of(api.create_commit, repo, [Add("b.txt", b"b")], commit_message="late",
+                          parent_commit=one.oid)
+        missing = status_of(api.create_commit, repo, [Delete("nothing.txt")], commit_message="x")
+        dev = api.upload_file(path_or_fileobj=b"dev", path_in_repo="dev.txt", repo_id=repo, revision="dev")
+        pr = api.create_commit(repo, [Add("pr.txt", b"pr")], commit_message="proposal", create_pr=True)
+        no_branch = status_of(api.upload_file, path_or_fileobj=b"x", path_in_repo="x", repo_id=repo,
+                              revision="nope")
+        refs = api.list_repo_refs(repo, include_pull_requests=True)
+        files = {{rev: sorted(api.list_repo_files(repo, revision=rev))
+                 for rev in ("main", "dev", "v1", one.oid, "refs/pr/1")}}
+        log = [(c.commit_id, c.title, c.message) for c in api.list_repo_commits(repo)]
+        api.delete_tag(repo, tag="v1")
+        api.delete_branch(repo, branch="dev")
+        gone = [status_of(api.list_repo_files, repo, revision=rev) for rev in ("v1", "dev")]
+        print(json.dumps({{
+            "exists": exists, "one": one.oid, "two": two.oid, "stale": stale, "missing": missing,
+            "dev": dev.oid, "pr": [pr.oid, pr.pr_url], "no_branch": no_branch, "files": files,
+            "log": log, "gone": gone,
+            "refs": {{"branches": {{b.name: b.target_commit for b in refs.branches}},
+                     "tags": {{t.name: t.target_commit for t in refs.tags}},
+                     "prs": {{p.name: p.target_commit for p in refs.pull_requests}}}},
+        }}))
+        """)
+    assert result["exists"][0] == 409
+    assert result["stale"][0] == 412 and result["missing"][:2] == [404, "EntryNotFound"]
+    assert result["no_branch"][:2] == [404, "RevisionNotFound"]
+    files = result["files"]
+    assert files["main"] == [".gitattributes"]
+    assert files["dev"] == [".gitattributes", "a.txt", "dev.txt", "logs/1.txt", "logs/2.txt"]
+    assert (
+        files["v1"]
+        == files[result["one"]]
+        == [".gitattributes", "a.txt", "logs/1.txt", "logs/2.txt"]
+    )
+    assert files["refs/pr/1"] == [".gitattributes", "pr.txt"]
+    assert result["refs"]["branches"] == {"main": result["two"], "dev": result["dev"]}
+    assert result["refs"]["tags"] == {"v1": result["one"]}
+    assert result["refs"]["prs"] == {"refs/pr/1": result["pr"][0]}
+    assert result["pr"][1].endswith(f"/{repo_id}/discussions/1")
+    assert [(c[1], c[2]) for c in result["log"]] == [
+        ("two", ""),
+        ("one", "the first"),
+        ("initial commit", ""),
+    ]
+    assert [status for status, *_ in result["gone"]] == [404, 404]
+    # the stale and missing commits changed nothing: one version per change that landed
+    versions = pulp_api.get(f"{hosted.repository['pulp_href']}versions/")["count"]
+    assert versions == 1 + 9  # version 0; create, one, branch, tag, two, dev, pr, -tag, -branch
+
+
+def api_call(hosted, method, path, token=..., **kwargs):
+    """A raw call to the distribution (for what the stock clients never send)."""
+    token = hosted.token if token is ... else token
+    headers = {"Authorization": f"Bearer {token}"} if token else {}
+    return requests.request(
+        method, f"{hosted.endpoint}/{path}", headers=headers, timeout=60, **kwargs
+    )
+
+
+def ndjson(*lines):
+    import json
+
+    return "".join(json.dumps({"key": key, "value": value}) + "\n" for key, value in lines)
+
+
+def test_who_may_publish(hosted, pulp_api, pulp_user, hf_distribution_factory):
+    from .publishing import issue_token
+
+    create = {"name": unique("m"), "organization": "team"}
+    reader = issue_token(pulp_api, hosted.user, scope="read")["token"]
+    stranger = issue_token(pulp_api, pulp_user())["token"]  # may not modify the repository
+    nobody = api_call(hosted, "POST", "api/repos/create", token=None, json=create)
+    assert nobody.status_code == 401
+    for bad in ("hf_" + "x" * 40, "not a token at all"):
+        answer = api_call(hosted, "POST", "api/repos/create", token=bad, json=create)
+        assert answer.status_code == 401
+        assert answer.headers["X-Error-Message"] == "Invalid credentials in Authorization header"
+    for token, why in ((reader, "read-only"), (stranger, "may not publish")):
+        answer = api_call(hosted, "POST", "api/repos/create", token=token, json=create)
+        assert answer.status_code == 403 and why in answer.json()["error"]
+    frozen = hf_distribution_factory(repository_version=hosted.latest_version())
+    answer = requests.post(
+        f"{frozen['base_url'].rstrip('/')}/api/repos/create",
+        json=create,
+        headers={"Authorization": f"Bearer {hosted.token}"},
+        timeout=30,
+    )
+    assert answer.status_code == 403 and "frozen" in answer.json()["error"]
+    assert pulp_api.get(hosted.latest_version())["number"] == 0  # nothing landed
+    assert api_call(hosted, "POST", "api/repos/create", json=create).status_code == 200
+
+
+def test_bad_input_is_the_hubs_4xx_and_changes_nothing(hosted, pulp_api, pulp_stack):
+    repo_id = f"team/{unique('m')}"
+    created = api_call(
+        hosted,
+        "POST",
+        "api/repos/create",
+        json={"name": repo_id.split("/")[1], "organization": "team"},
+    )
+    assert created.status_code == 200, created.text
+    before = hosted.latest_version()
+    commit_url = f"api/models/{repo_id}/commit/main"
+    header = ("header", {"summary": "bad", "description": ""})
+    never_uploaded = {"path": "w.bin", "algo": "sha256", "oid": "f" * 64, "size": 3}
+    for body, status in (
+        (
+            ndjson(
+                header, ("file", {"path": "../escape", "content": "aGk=", "encoding": "base64"})
+            ),
+            400,
+        ),
+        (
+            ndjson(
+                header, ("file", {"path": ".git/config", "content": "aGk=", "encoding": "base64"})
+            ),
+            400,
+        ),
+        (ndjson(header, ("file", {"path": "/abs", "content": "aGk=", "encoding": "base64"})), 400),
+        (ndjson(header, ("lfsFile", never_uploaded)), 400),
+        (ndjson(("file", {"path": "x", "content": "aGk="})), 400),
+        ("{not json\n", 400),
+        ("x" * (17 * 1024 * 1024), 413),  # one endless line
+    ):
+        answer = api_call(hosted, "POST", commit_url, data=body.encode())
+        assert answer.status_code == status, (body[:80], answer.status_code, answer.text[:200])
+    missing = api_call(
+        hosted, "POST", f"api/models/team/{unique('none')}/commit/main", data=ndjson(header)
+    )
+    assert (missing.status_code, missing.headers.get("X-Error-Code")) == (404, "RepoNotFound")
+    no_branch = api_call(hosted, "POST", f"api/models/{repo_id}/commit/nope", data=ndjson(header))
+    assert (no_branch.status_code, no_branch.headers.get("X-Error-Code")) == (
+        404,
+        "RevisionNotFound",
+    )
+    assert hosted.latest_version() == before
+
+
+def lfs_upload_url(hosted, repo_id, data):
+    oid = hashlib.sha256(data).hexdigest()
+    body = {
+        "operation": "upload",
+        "transfers": ["basic"],
+        "objects": [{"oid": oid, "size": len(data)}],
+    }
+    answer = api_call(hosted, "POST", f"{repo_id}.git/info/lfs/objects/batch", json=body)
+    assert answer.status_code == 200, answer.text
+    (entry,) = answer.json()["objects"]
+    return oid, entry["actions"]["upload"]["href"]
+
+
+def stored_artifacts(pulp_api, oid):
+    return pulp_api.get("/pulp/api/v3/artifacts/", sha256=oid)["count"]
+
+
+def test_lfs_uploads_are_checked_and_a_cut_upload_leaves_nothing(hosted, pulp_api, pulp_stack):
+    import socket
+    from urllib.parse import urlsplit
+
+    repo_id = f"team/{unique('m')}"
+    data = os.urandom(200_000)
+    oid, url = lfs_upload_url(hosted, repo_id, data)
+    assert (
+        requests.put(url.replace("signature=", "signature=0"), data=data, timeout=30).status_code
+        == 403
+    )
+    assert requests.put(url, data=os.urandom(200_000), timeout=30).status_code == 400  # other bytes
+    assert requests.put(url, data=data + b"more", timeout=30).status_code == 400
+    parts = urlsplit(url)
+    with socket.create_connection((parts.hostname, parts.port)) as cut:  # stops half-way
+        cut.sendall(
+            f"PUT {parts.path}?{parts.query} HTTP/1.1\r\nHost: {parts.netloc}\r\n"
+            f"Content-Length: {len(data)}\r\n\r\n".encode() + data[: len(data) // 2]
+        )
+    uploads = Path(pulp_stack["stack"].setting("WORKING_DIRECTORY")) / "hf-uploads"
+    for _ in range(50):
+        if not list(uploads.glob("*.part")):
+            break
+        time.sleep(0.1)
+    assert not list(uploads.glob("*.part"))
+    assert stored_artifacts(pulp_api, oid) == 0
+    assert requests.put(url, data=data, timeout=30).status_code == 200
+    assert stored_artifacts(pulp_api, oid) == 1
+    verify = api_call(
+        hosted, "POST", f"{repo_id}.git/info/lfs/verify", json={"oid": oid, "size": len(data)}
+    )
+    assert verify.status_code == 200
+    body = {"operation": "upload", "objects": [{"oid": oid, "size": len(data)}]}
+    batch = api_call(hosted, "POST", f"{repo_id}.git/info/lfs/objects/batch", json=body).json()
+    assert "actions" not in batch["objects"][0]  # stored: nothing to send again
+
+
+def test_a_published_repo_shadows_the_upstream_one(hosted, fake_hub):
+    repo_id = f"org/{unique('shadowed')}"
+    fake_hub.add_repo(repo_id).commit({"upstream.txt": b"from the Hub"})
+    result = hosted.run(f"""
+        from huggingface_hub import HfApi
+        api = HfApi()
+        before = sorted(api.list_repo_files({repo_id!r}))  # pulled through
+        api.create_repo({repo_id!r})
+        api.upload_file(path_or_fileobj=b"ours", path_in_repo="ours.txt", repo_id={repo_id!r})
+        after = sorted(api.list_repo_files({repo_id!r}))
+        print(json.dumps({{"before": before, "after": after,
+                           "theirs": status_of(api.hf_hub_download, {repo_id!r}, "upstream.txt")}}))
+        """)
+    assert "upstream.txt" in result["before"]
+    assert result["after"] == [".gitattributes", "ours.txt"]
+    assert result["theirs"][:2] == [404, "EntryNotFound"]
