@@ -48,6 +48,8 @@ def test_the_tree_has_every_command() -> None:
         "distribution create",
         "content --type commit list",
         "import",
+        "token create",
+        "token destroy",
     ):
         assert f"hugging-face {expected}" in names
 

@@ -52,7 +52,8 @@ def test_hf_cli_creates_uploads_and_everything_reads_back_with_no_upstream(
         for base, _dirs, names in os.walk(folder):
             for name in names:
                 path = os.path.join(base, name)
-                got[os.path.relpath(path, folder)] = hashlib.sha256(open(path, "rb").read()).hexdigest()
+                digest = hashlib.sha256(open(path, "rb").read()).hexdigest()
+                got[os.path.relpath(path, folder)] = digest
         tree = [(e.path, getattr(e, "blob_id", None) or e.tree_id, bool(getattr(e, "lfs", None)))
                 for e in api.list_repo_tree({repo_id!r}, recursive=True)]
         info = api.model_info({repo_id!r})
@@ -77,22 +78,25 @@ def test_hf_cli_creates_uploads_and_everything_reads_back_with_no_upstream(
 def test_commits_branches_tags_and_pull_requests_each_land_as_one_version(hosted, pulp_api):
     repo_id = f"team/{unique('model')}"
     result = hosted.run(f"""
-        from huggingface_hub import HfApi, CommitOperationAdd as Add, CommitOperationDelete as Delete
+        from huggingface_hub import HfApi
+        from huggingface_hub import CommitOperationAdd as Add, CommitOperationDelete as Delete
         api = HfApi()
         repo = {repo_id!r}
         api.create_repo(repo)
         exists = status_of(api.create_repo, repo)
         api.create_repo(repo, exist_ok=True)
-        one = api.create_commit(repo, [Add("a.txt", b"a"), Add("logs/1.txt", b"1"), Add("logs/2.txt", b"2")],
-                                commit_message="one", commit_description="the first")
+        adds = [Add("a.txt", b"a"), Add("logs/1.txt", b"1"), Add("logs/2.txt", b"2")]
+        one = api.create_commit(repo, adds, commit_message="one", commit_description="the first")
         api.create_branch(repo, branch="dev")
         api.create_tag(repo, tag="v1", revision=one.oid)
         two = api.create_commit(repo, [Delete("logs/"), Delete("a.txt")], commit_message="two")
         stale = status_of(api.create_commit, repo, [Add("b.txt", b"b")], commit_message="late",
                           parent_commit=one.oid)
         missing = status_of(api.create_commit, repo, [Delete("nothing.txt")], commit_message="x")
-        dev = api.upload_file(path_or_fileobj=b"dev", path_in_repo="dev.txt", repo_id=repo, revision="dev")
-        pr = api.create_commit(repo, [Add("pr.txt", b"pr")], commit_message="proposal", create_pr=True)
+        dev = api.upload_file(path_or_fileobj=b"dev", path_in_repo="dev.txt", repo_id=repo,
+                              revision="dev")
+        pr = api.create_commit(repo, [Add("pr.txt", b"pr")], commit_message="proposal",
+                               create_pr=True)
         no_branch = status_of(api.upload_file, path_or_fileobj=b"x", path_in_repo="x", repo_id=repo,
                               revision="nope")
         refs = api.list_repo_refs(repo, include_pull_requests=True)

@@ -151,3 +151,13 @@ class PulpHuggingFaceDistributionContext(PulpDistributionContext):
         elif body.get("repository"):
             body["repository_version"] = None
         return body
+
+
+class PulpHuggingFaceTokenContext(PulpEntityContext):
+    """A Hugging Face token Pulp issued (its secret is in the answer to create only)."""
+
+    ENTITY = _("hugging face token")
+    ENTITIES = _("hugging face tokens")
+    HREF = "hugging_face_hugging_face_token_href"
+    ID_PREFIX = "hugging_face_tokens"
+    NEEDS_PLUGINS = REQUIRES

@@ -1,4 +1,5 @@
-"""`pulp hugging-face`: remotes, repositories, distributions and content of pulp_hugging_face."""
+"""`pulp hugging-face`: remotes, repositories, distributions, content and tokens of
+pulp_hugging_face."""
 
 import logging
 import re
@@ -12,6 +13,7 @@ from pulpcore.cli.hugging_face.distribution import distribution
 from pulpcore.cli.hugging_face.importing import import_export
 from pulpcore.cli.hugging_face.remote import remote
 from pulpcore.cli.hugging_face.repository import repository
+from pulpcore.cli.hugging_face.token import token
 
 __version__ = "0.1.0.dev0"
 
@@ -36,7 +38,7 @@ def hugging_face_group() -> None:
 
 
 def mount(main: click.Group, **kwargs: t.Any) -> None:
-    for command in (content, distribution, import_export, remote, repository):
+    for command in (content, distribution, import_export, remote, repository, token):
         hugging_face_group.add_command(command)
     main.add_command(hugging_face_group)
     logging.getLogger("pulp_glue.openapi").addFilter(RedactToken())
