@@ -300,3 +300,35 @@ def test_a_published_repo_shadows_the_upstream_one(hosted, fake_hub):
     assert "upstream.txt" in result["before"]
     assert result["after"] == [".gitattributes", "ours.txt"]
     assert result["theirs"][:2] == [404, "EntryNotFound"]
+
+
+def test_transformers_and_datasets_push_to_hub_and_load_back(hosted):
+    model_id, dataset_id = f"team/{unique('tok')}", f"team/{unique('ds')}"
+    result = hosted.run(
+        f"""
+        from tokenizers import Tokenizer, models, pre_tokenizers
+        from transformers import AutoConfig, AutoTokenizer, BertConfig, PreTrainedTokenizerFast
+        import datasets
+        vocab = {{"[UNK]": 0, "[PAD]": 1, "hello": 2, "world": 3}}
+        words = Tokenizer(models.WordLevel(vocab, unk_token="[UNK]"))
+        words.pre_tokenizer = pre_tokenizers.Whitespace()
+        tokenizer = PreTrainedTokenizerFast(tokenizer_object=words, unk_token="[UNK]",
+                                            pad_token="[PAD]")
+        tokenizer.push_to_hub({model_id!r})
+        BertConfig(vocab_size=4, hidden_size=8, num_hidden_layers=1, num_attention_heads=1,
+                   intermediate_size=8).push_to_hub({model_id!r})
+        rows = {{"text": ["a", "b", "c"], "label": [0, 1, 0]}}
+        datasets.Dataset.from_dict(rows).push_to_hub({dataset_id!r})
+        print(json.dumps({{
+            "ids": AutoTokenizer.from_pretrained({model_id!r})("hello world")["input_ids"],
+            "hidden": AutoConfig.from_pretrained({model_id!r}).hidden_size,
+            "rows": datasets.load_dataset({dataset_id!r}, split="train").to_dict(),
+        }}))
+        """,
+        HF_DATASETS_CACHE=str(hosted.folder / "datasets-cache"),
+    )
+    assert result == {
+        "ids": [2, 3],
+        "hidden": 8,
+        "rows": {"text": ["a", "b", "c"], "label": [0, 1, 0]},
+    }
