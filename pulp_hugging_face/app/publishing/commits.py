@@ -83,7 +83,7 @@ async def commit(request, path, publisher, base_url):
         "operations": operations,
     }
     unit = await landing.run(publisher, "commit", path.repo, change)
-    repo_url = f"{base_url}/{path.repo.url_path}"
+    repo_url = history.repo_url(base_url, path.repo)
     answer = {
         "success": True,
         "commitOid": unit.commit,

@@ -74,6 +74,15 @@ def files_at(version, repo, commit):
     }
 
 
+def repo_url(base_url, repo):
+    """The URL a publishing answer names a repo by. A model's has the `models/` prefix the Hub's
+    own lacks: huggingface_hub 0.x parses it back into (type, namespace, name), and behind an
+    endpoint with a path (every distribution's) `base/org/name` reads as a repo of type "base".
+    """
+    prefix = "models/" if repo.repo_type == "model" else ""
+    return f"{base_url}/{prefix}{repo.url_path}"
+
+
 def add_commit(repo, parent, files, who, title, message="", created_at=None):
     """Save the units of a new commit of `files` ({path: (etag, size, artifact pk)}) on
     `parent` (None for a repo's first): its HuggingFaceCommit and one HuggingFaceContent per

@@ -33,7 +33,7 @@ async def create(request, publisher, base_url):
         [artifact] = await files.keep_all_async([sink])
     finally:
         sink.discard()
-    url = f"{base_url}/{repo.url_path}"
+    url = history.repo_url(base_url, repo)
     attributes = [sink.etag, sink.size, str(artifact.pk)]
     try:
         await landing.run(publisher, "create", repo, {"gitattributes": attributes})

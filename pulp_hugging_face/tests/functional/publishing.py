@@ -55,10 +55,10 @@ def client_env(endpoint, token, home):
     return env
 
 
-def run_python(code, env, timeout=600):
+def run_python(code, env, timeout=600, python=sys.executable):
     """Run `code` in a fresh interpreter; it prints its result as JSON on its last line."""
     done = subprocess.run(
-        [sys.executable, "-c", textwrap.dedent(code)],
+        [python, "-c", textwrap.dedent(code)],
         env=env,
         capture_output=True,
         text=True,
@@ -108,8 +108,10 @@ class Hosted:
             home or self.folder / f"hf-home-{self.homes}",
         )
 
-    def run(self, code, token=..., **env):
-        return run_python(CATCH + textwrap.dedent(code), {**self.env(token), **env})
+    def run(self, code, token=..., python=sys.executable, **env):
+        """Run a snippet of client code (with `status_of`) as a user of this distribution."""
+        environment = {**self.env(token), **env}
+        return run_python(CATCH + textwrap.dedent(code), environment, python=python)
 
     def latest_version(self):
         return self.api.get(self.repository["pulp_href"])["latest_version_href"]

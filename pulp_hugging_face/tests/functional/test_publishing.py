@@ -130,7 +130,7 @@ def test_commits_branches_tags_and_pull_requests_each_land_as_one_version(hosted
     assert result["refs"]["branches"] == {"main": result["two"], "dev": result["dev"]}
     assert result["refs"]["tags"] == {"v1": result["one"]}
     assert result["refs"]["prs"] == {"refs/pr/1": result["pr"][0]}
-    assert result["pr"][1].endswith(f"/{repo_id}/discussions/1")
+    assert result["pr"][1].endswith(f"/models/{repo_id}/discussions/1")
     assert [(c[1], c[2]) for c in result["log"]] == [
         ("two", ""),
         ("one", "the first"),
@@ -332,3 +332,33 @@ def test_transformers_and_datasets_push_to_hub_and_load_back(hosted):
         "hidden": 8,
         "rows": {"text": ["a", "b", "c"], "label": [0, 1, 0]},
     }
+
+
+def test_huggingface_hub_0_36_publishes_the_same_way(hosted, hub_clients, folder):
+    root, files = folder
+    repo_id = f"team/{unique('legacy')}"
+    python = hub_clients["huggingface_hub-0.36"].argv[0]
+    result = hosted.run(
+        f"""
+        import hashlib, os
+        import huggingface_hub
+        from huggingface_hub import HfApi, CommitOperationDelete, snapshot_download
+        api = HfApi()
+        api.create_repo({repo_id!r})
+        api.upload_folder(repo_id={repo_id!r}, folder_path={str(root)!r})
+        api.create_commit({repo_id!r}, [CommitOperationDelete("sub/")], commit_message="rm")
+        folder = snapshot_download({repo_id!r}, cache_dir={str(hosted.folder / "fresh")!r})
+        got = sorted(os.path.relpath(os.path.join(b, n), folder)
+                     for b, _d, names in os.walk(folder) for n in names)
+        weights = hashlib.sha256(open(folder + "/model.safetensors", "rb").read()).hexdigest()
+        print(json.dumps({{"version": huggingface_hub.__version__, "files": got,
+                           "weights": weights, "me": api.whoami()["name"],
+                           "titles": [c.title for c in api.list_repo_commits({repo_id!r})]}}))
+        """,
+        python=python,
+    )
+    assert result["version"].startswith("0.36")
+    assert result["files"] == [".gitattributes", "blob.dat", "config.json", "model.safetensors"]
+    assert result["weights"] == hashlib.sha256(files["model.safetensors"]).hexdigest()
+    assert result["me"] == hosted.user[0]
+    assert result["titles"][0] == "rm" and result["titles"][-1] == "initial commit"
