@@ -2,6 +2,7 @@
 sha256 or git blob id), written to a part file, kept only once whole and right."""
 
 import asyncio
+import hashlib
 import uuid
 from pathlib import Path
 
@@ -14,9 +15,60 @@ from pulpcore.plugin.util import get_domain_pk
 from pulp_hugging_face import hub
 from pulp_hugging_face.upload_protocol import UploadError
 
+from ..room import full_disk_as_error
 from ..storage import ArtifactSink, IntegrityMismatch, save_artifact
 
 CHUNK = 1 << 20
+BLOCK = 4 << 20  # bytes of an upload hashed and written at once (two blocks in memory at most)
+# Rough cost of each digest (ns per byte on x86-64 with SHA extensions), to share them fairly
+# between two threads; the thread that writes the file also pays ~0.3 for the write.
+DIGEST_COST = {
+    "md5": 1.45,
+    "sha1": 0.58,
+    "sha224": 0.62,
+    "sha256": 0.61,
+    "sha384": 1.33,
+    "sha512": 1.43,
+}
+WRITE_COST = 0.3
+
+
+class UploadSink(ArtifactSink):
+    """An ArtifactSink that computes every digest pulpcore keeps while the bytes arrive (the
+    client waits for its PUT's answer anyway), shared between two threads: no second pass."""
+
+    def __init__(self, etag, expected_size, path):
+        super().__init__(etag, expected_size, path)
+        names = sorted(Artifact.DIGEST_FIELDS, key=lambda n: -DIGEST_COST.get(n, 1.0))
+        loads, self._groups = [WRITE_COST, 0.0], ([], [])
+        for name in names:
+            lighter = loads.index(min(loads))
+            loads[lighter] += DIGEST_COST.get(name, 1.0)
+            self._groups[lighter].append(name)
+        self._digests = {name: hashlib.new(name) for name in names}
+        self._others = {name: self._digests[name] for name in self._groups[1]}
+
+    def write(self, chunk):
+        """Write `chunk` and update the first thread's digests (`hash_rest` does the others)."""
+        if self._file:
+            with full_disk_as_error():
+                self._file.write(chunk)
+        self.size += len(chunk)
+        for name in self._groups[0]:
+            self._digests[name].update(chunk)
+        if self._git_sha1:
+            self._git_sha1.update(chunk)
+
+    def hash_rest(self, chunk):
+        for digest in self._others.values():
+            digest.update(chunk)
+
+    async def feed(self, chunk):
+        loop = asyncio.get_running_loop()
+        await asyncio.gather(
+            loop.run_in_executor(None, self.write, chunk),
+            loop.run_in_executor(None, self.hash_rest, chunk),
+        )
 
 
 def _part_path():
@@ -29,22 +81,32 @@ async def store_stream(stream, oid, size):
     """Store an LFS object's bytes from `stream` (an aiohttp StreamReader): the Artifact, or an
     UploadError when they are more or fewer than `size` or another sha256 than `oid`. A client
     that stops mid-way leaves nothing behind."""
-    sink = ArtifactSink(oid, size, _part_path())
-    loop = asyncio.get_running_loop()
+    sink, received, block, feeding = UploadSink(oid, size, _part_path()), 0, bytearray(), None
     try:
-        async for chunk in stream.iter_chunked(CHUNK):
-            if sink.size + len(chunk) > size:
+        async for chunk in stream.iter_any():  # what arrived; hashed and written a block at once
+            received += len(chunk)
+            if received > size:
                 raise UploadError(f"More than the {size} bytes announced were sent.", 400)
-            await loop.run_in_executor(None, sink.write, chunk)
+            block += chunk
+            if len(block) >= BLOCK:
+                if feeding is not None:
+                    await feeding  # one block in the threads while the next one arrives
+                feeding, block = asyncio.ensure_future(sink.feed(bytes(block))), bytearray()
+        if feeding is not None:
+            await feeding
+        if block:
+            await sink.feed(bytes(block))
         return await _keep(sink)
     finally:
+        if feeding is not None and not feeding.done():
+            await asyncio.wait([feeding])  # its threads still write to the part file
         sink.discard()  # after `_keep`, the artifact has the bytes (moved or copied)
 
 
 async def write_regular(content):
     """A regular file's bytes from a commit, written to a part file: its checked sink (keep it
     with `keep_all`, or `discard()` it)."""
-    sink = ArtifactSink(hub.git_blob_sha1(content), len(content), _part_path())
+    sink = UploadSink(hub.git_blob_sha1(content), len(content), _part_path())
     await asyncio.get_running_loop().run_in_executor(None, _write_all, sink, content)
     return sink
 
@@ -52,8 +114,8 @@ async def write_regular(content):
 def _write_all(sink, content):
     try:
         sink.write(content)
+        sink.hash_rest(content)
         sink.finish()
-        sink.complete_digests()
     except BaseException:
         sink.discard()
         raise
@@ -64,27 +126,31 @@ async def _keep(sink):
         await asyncio.get_running_loop().run_in_executor(None, sink.finish)
     except IntegrityMismatch as exc:
         raise UploadError(f"The uploaded object does not match its oid and size: {exc}.", 400)
-    await asyncio.get_running_loop().run_in_executor(None, sink.complete_digests)
     return await sync_to_async(save_artifact)(sink)
 
 
 def keep_all(sinks):
-    """The Artifacts of regular files' sinks (one database trip for those stored already)."""
-    existing = {
+    """The Artifacts of checked sinks, in their order: those stored already found in one query,
+    the others saved in one (their part files move into storage); a sink whose bytes are
+    stored already is discarded."""
+    by_sha256 = {
         artifact.sha256: artifact
         for artifact in Artifact.objects.filter(
             pulp_domain_id=get_domain_pk(), sha256__in=[s.digests["sha256"] for s in sinks]
         )
     }
-    kept = []
+    new = {}
     for sink in sinks:
-        artifact = existing.get(sink.digests["sha256"])
-        if artifact is None:
-            artifact = existing[sink.digests["sha256"]] = save_artifact(sink)
-        else:
+        sha256 = sink.digests["sha256"]
+        if sha256 in by_sha256 or sha256 in new:
             sink.discard()
-        kept.append(artifact)
-    return kept
+        else:
+            new[sha256] = Artifact(file=sink.path, size=sink.size, **sink.digests)
+    if new:
+        with full_disk_as_error():
+            saved = Artifact.objects.bulk_get_or_create(list(new.values()))
+        by_sha256.update((artifact.sha256, artifact) for artifact in saved)
+    return [by_sha256[sink.digests["sha256"]] for sink in sinks]
 
 
 def stored_object(oid, size):

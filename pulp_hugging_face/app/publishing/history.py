@@ -6,7 +6,7 @@ import hashlib
 import time
 from dataclasses import dataclass
 
-from django.db import IntegrityError, transaction
+from django.db import transaction
 
 from pulpcore.plugin.models import ContentArtifact
 
@@ -102,35 +102,36 @@ def add_commit(repo, parent, files, who, title, message="", created_at=None):
         "message": message,
     }
     info = _info(repo, created_at or hub.hub_time(timestamp), hub.hub_time(timestamp))
-    unit, _ = HuggingFaceCommit.objects.get_or_create(
-        repo_type=repo.repo_type,
-        repo_id=repo.repo_id,
-        commit=made.id,
-        defaults={"info": info, "git": git},
-    )
-    for path, (etag, size, artifact) in sorted(files.items()):
-        _file_unit(hub.ResolvePath(repo, made.id, path), etag, size, artifact)
+    with transaction.atomic():  # a commit's units exist whole or not at all
+        unit, created = HuggingFaceCommit.objects.get_or_create(
+            repo_type=repo.repo_type,
+            repo_id=repo.repo_id,
+            commit=made.id,
+            defaults={"info": info, "git": git},
+        )
+        if created:  # else the same commit was made in the same second: its units exist
+            _file_units(repo, made.id, files)
     return unit
 
 
-def _file_unit(at, etag, size, artifact):
-    content = HuggingFaceContent(
-        repo_type=at.repo.repo_type,
-        repo_id=at.repo.repo_id,
-        commit=at.revision,
-        path_in_repo=at.path_in_repo,
-        etag=etag,
-        size=size,
-    )
-    try:
-        with transaction.atomic():
-            content.save()
-    except IntegrityError:  # the same commit made twice in one second: the same units
-        content = HuggingFaceContent.objects.get(content.q())
-    ContentArtifact.objects.get_or_create(
-        content=content, relative_path=at.artifact_path(), defaults={"artifact_id": artifact}
-    )
-    return content
+def _file_units(repo, commit, files):
+    """One HuggingFaceContent per file at a new commit, on the artifacts `files` name."""
+    artifacts = []
+    for path, (etag, size, artifact) in sorted(files.items()):
+        at = hub.ResolvePath(repo, commit, path)
+        content = HuggingFaceContent(
+            repo_type=repo.repo_type,
+            repo_id=repo.repo_id,
+            commit=commit,
+            path_in_repo=path,
+            etag=etag,
+            size=size,
+        )
+        content.save()
+        artifacts.append(
+            ContentArtifact(content=content, relative_path=at.artifact_path(), artifact_id=artifact)
+        )
+    ContentArtifact.objects.bulk_get_or_create(artifacts)
 
 
 def _info(repo, created_at, last_modified):

@@ -1,0 +1,228 @@
+"""Publishing speed: the stock client's uploads through Pulp against baselines in the same run.
+
+    .venv/bin/python bench/publish.py [--size-mib 1024] [--files 1000] [--rounds 2]
+
+(`make bench` runs it too.) Measures, each the best of `--rounds`:
+
+- `upload_file` of a LFS file (HF_HUB_DISABLE_XET=1: the LFS path) through Pulp against `curl -T`
+  of the same bytes to nginx (`dav_methods PUT`): <= 1.5x; skipped without nginx
+- the content app's resident memory while it receives that file: grows < 100 MiB (it streams)
+- `upload_folder` of `--files` small files (one commit) against a warm `snapshot_download` of
+  the same repo through Pulp: <= 2x
+"""
+
+import argparse
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import textwrap
+import threading
+import time
+import uuid
+from pathlib import Path
+
+TOKENS = "/pulp/api/v3/hugging_face/tokens/"
+
+
+def start_dav_nginx(folder, free_port):
+    """nginx taking PUTs into `folder` (None without nginx)."""
+    if not shutil.which("nginx"):
+        return None, None
+    conf = Path(tempfile.mkdtemp(prefix="hf-bench-dav-"))
+    port = free_port()
+    (conf / "nginx.conf").write_text(f"""user root;
+worker_processes 2;
+pid {conf}/nginx.pid;
+error_log {conf}/error.log;
+events {{ worker_connections 1024; }}
+http {{
+  access_log off;
+  client_body_temp_path {conf};
+  client_max_body_size 0;
+  server {{
+    listen 127.0.0.1:{port};
+    root {folder};
+    location / {{ dav_methods PUT; create_full_put_path on; }}
+  }}
+}}
+""")
+    proc = subprocess.Popen(["nginx", "-c", str(conf / "nginx.conf"), "-g", "daemon off;"])
+    time.sleep(0.5)
+    return proc, f"http://127.0.0.1:{port}"
+
+
+def client(code, endpoint, token, home):
+    """Run client code in its own interpreter (as users run it); its last line is JSON."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("HF_", "HUGGINGFACE_"))}
+    env.update(
+        HF_ENDPOINT=endpoint,
+        HF_TOKEN=token,
+        HF_HOME=str(home),
+        HF_HUB_DISABLE_XET="1",
+        HF_HUB_DISABLE_PROGRESS_BARS="1",
+        HF_HUB_DISABLE_TELEMETRY="1",
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", textwrap.dedent(code)], env=env, capture_output=True, text=True
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+class PeakRss:
+    """The highest resident memory (KiB) `sample()` returns while the block runs."""
+
+    def __init__(self, sample):
+        self.sample, self.peak, self._stop = sample, 0, threading.Event()
+
+    def __enter__(self):
+        self.before = self.sample()
+        self._thread = threading.Thread(target=self._watch, daemon=True)
+        self._thread.start()
+        return self
+
+    def _watch(self):
+        while not self._stop.wait(0.1):
+            self.peak = max(self.peak, self.sample())
+
+    def __exit__(self, *exc):
+        self._stop.set()
+        self._thread.join()
+
+
+def publishing_endpoint(api, name):
+    """A distribution of a new repository, and an admin write token: (HF_ENDPOINT, token)."""
+    repository = api.create("repositories", name=name)
+    distribution = api.create(
+        "distributions", name=name, base_path=name, repository=repository["pulp_href"]
+    )
+    token = api.request("POST", TOKENS, json={"name": name, "scope": "write"})
+    api.created.append(token["pulp_href"])
+    return distribution["base_url"].rstrip("/"), token["token"]
+
+
+def upload_seconds(endpoint, token, home, path):
+    return client(
+        f"""
+        import json, time, uuid
+        from huggingface_hub import HfApi
+        api = HfApi()
+        repo = "bench/up-" + uuid.uuid4().hex[:8]
+        api.create_repo(repo)
+        started = time.perf_counter()
+        api.upload_file(path_or_fileobj={str(path)!r}, path_in_repo="big.safetensors", repo_id=repo)
+        print(json.dumps(time.perf_counter() - started))
+        """,
+        endpoint,
+        token,
+        home,
+    )
+
+
+def curl_put_seconds(url, path):
+    started = time.perf_counter()
+    subprocess.run(["curl", "-sf", "-T", str(path), url], check=True)
+    return time.perf_counter() - started
+
+
+def fresh_file(path, size_mib):
+    """`size_mib` MiB of bytes no upload has seen (a new first MiB: a new sha256)."""
+    block = os.urandom(1024 * 1024)
+    with open(path, "wb") as out:
+        out.write(os.urandom(1024 * 1024))
+        for _ in range(size_mib - 1):
+            out.write(block)
+
+
+def measure(args, api, stack, work, report, free_port, content_rss_kib):
+    """Report the publishing figures (see this module's docstring)."""
+    endpoint, token = publishing_endpoint(api, f"bench-pub-{uuid.uuid4().hex[:8]}")
+    big = work / "upload.bin"
+    nginx, nginx_url = start_dav_nginx(work / "dav", free_port)
+    try:
+        pulp, base, growth = [], [], 0
+        for round_ in range(args.rounds):
+            fresh_file(big, args.size_mib)
+            if nginx:
+                base.append(curl_put_seconds(f"{nginx_url}/r{round_}.bin", big))
+                shutil.rmtree(work / "dav", ignore_errors=True)
+            with PeakRss(lambda: content_rss_kib(stack)) as rss:
+                pulp.append(upload_seconds(endpoint, token, work / "home", big))
+            growth = max(growth, (rss.peak - rss.before) / 1024)
+            print(f"  upload of {args.size_mib} MiB: Pulp {pulp[-1]:.2f} s", flush=True)
+    finally:
+        if nginx:
+            nginx.terminate()
+            nginx.wait()
+        big.unlink(missing_ok=True)
+    if base:
+        ratio = min(pulp) / min(base)
+        label = f"upload_file {args.size_mib} MiB (LFS) / curl -T to nginx"
+        report(label, ratio, "x", "<= 1.5x", ratio <= 1.5)
+    report("content app memory growth during uploads", growth, "MiB", "< 100", growth < 100)
+    small_files_commit(args, endpoint, token, work, report)
+
+
+def small_files_commit(args, endpoint, token, work, report):
+    folder = work / "small"
+    for i in range(args.files):
+        (folder / f"part{i % 10}").mkdir(parents=True, exist_ok=True)
+        (folder / f"part{i % 10}" / f"{i:05d}.json").write_text(json.dumps({"i": i}))
+    timings = client(
+        f"""
+        import json, time, uuid
+        from huggingface_hub import HfApi, snapshot_download
+        api = HfApi()
+        commits, snapshots = [], []
+        for _ in range({args.rounds}):
+            repo = "bench/small-" + uuid.uuid4().hex[:8]
+            api.create_repo(repo)
+            started = time.perf_counter()
+            api.upload_folder(repo_id=repo, folder_path={str(folder)!r})
+            commits.append(time.perf_counter() - started)
+            snapshot_download(repo)  # cold: fills this cache and the content app's memory
+            for _ in range(2):
+                started = time.perf_counter()
+                snapshot_download(repo, force_download=True)
+                snapshots.append(time.perf_counter() - started)
+        print(json.dumps([min(commits), min(snapshots)]))
+        """,
+        endpoint,
+        token,
+        work / "home-small",
+    )
+    commit_s, snapshot_s = timings
+    print(f"  {args.files} files: commit {commit_s:.2f} s, warm snapshot {snapshot_s:.2f} s")
+    ratio = commit_s / snapshot_s
+    report(f"commit of {args.files} small files / warm snapshot", ratio, "x", "<= 2x", ratio <= 2)
+
+
+def main():
+    from benchmark import FakeHub  # noqa: F401 (bench/ is on the path)
+    from benchmark import RESULTS, PulpApi, content_rss_kib, free_port, main_stack, report
+
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--size-mib", type=int, default=1024)
+    parser.add_argument("--files", type=int, default=1000)
+    parser.add_argument("--rounds", type=int, default=2)
+    args = parser.parse_args()
+    stack = main_stack()
+    stack.devstack("run")
+    api = PulpApi(stack.api)
+    work = Path(tempfile.mkdtemp(prefix="hf-bench-publish-"))
+    try:
+        measure(args, api, stack, work, report, free_port, content_rss_kib)
+    finally:
+        api.cleanup()
+        shutil.rmtree(work, ignore_errors=True)
+    print("\n| measurement | result | target | |\n|---|---|---|---|")
+    for row in RESULTS:
+        print("| " + " | ".join(row) + " |")
+    return 0 if all(row[3] == "ok" for row in RESULTS) else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
