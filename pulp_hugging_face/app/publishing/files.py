@@ -131,8 +131,8 @@ async def _keep(sink):
 
 def keep_all(sinks):
     """The Artifacts of checked sinks, in their order: those stored already found in one query,
-    the others saved in one (their part files move into storage); a sink whose bytes are
-    stored already is discarded."""
+    the others saved in one (their part files copied or moved into storage). The sinks are
+    spent: their part files are gone."""
     by_sha256 = {
         artifact.sha256: artifact
         for artifact in Artifact.objects.filter(
@@ -147,8 +147,12 @@ def keep_all(sinks):
         else:
             new[sha256] = Artifact(file=sink.path, size=sink.size, **sink.digests)
     if new:
-        with full_disk_as_error():
-            saved = Artifact.objects.bulk_get_or_create(list(new.values()))
+        try:
+            with full_disk_as_error():
+                saved = Artifact.objects.bulk_get_or_create(list(new.values()))
+        finally:
+            for sink in sinks:
+                sink.discard()
         by_sha256.update((artifact.sha256, artifact) for artifact in saved)
     return [by_sha256[sink.digests["sha256"]] for sink in sinks]
 
