@@ -28,6 +28,8 @@ Starts (or reuses) the test stack of the functional tests and a fake Hub, then m
   < 100 MiB under that load
 - warm snapshot_download of 10,000 files (--many-files) through Pulp vs against the fake Hub
   direct: <= 1.2x (the cold pass's time is reported too)
+- publishing (bench/publish.py): `upload_file` of a --size-mib LFS file vs `curl -T` to nginx,
+  the content app's memory meanwhile, a commit of --files small files vs a warm snapshot of them
 
 nginx is optional (Debian: `apt-get install nginx-light`); without it those ratios are skipped,
 and so is wrk's part without wrk. Downloads use curl, so the client is not the bottleneck.
@@ -209,6 +211,7 @@ def main():
     parser.add_argument(
         "--upstream-mbps", type=int, default=200, help="rate of the throttled upstream (MB/s)"
     )
+    parser.add_argument("--rounds", type=int, default=2, help="rounds of the publishing figures")
     args = parser.parse_args()
 
     print("Starting the test stack and the fake Hub ...", flush=True)
@@ -346,6 +349,10 @@ def run(args, hub, endpoint, work, api, stack):
     head_with_many_stored_files(stack, pulp_url, etag, args.bulk_files, first_urls)
     content_processes(hub, endpoint, work, stack, api)
     many_files_snapshot(args.many_files, hub, endpoint, work, api)
+    print("Publishing (bench/publish.py) ...", flush=True)
+    import publish  # bench/ is on the path
+
+    publish.measure(args, api, stack, work, report, free_port, content_rss_kib)
 
 
 # -- HEAD with many stored files ------------------------------------------------------------------

@@ -201,8 +201,14 @@ def small_files_commit(args, endpoint, token, work, report):
 
 
 def main():
-    from benchmark import FakeHub  # noqa: F401 (bench/ is on the path)
-    from benchmark import RESULTS, PulpApi, content_rss_kib, free_port, main_stack, report
+    from benchmark import (
+        RESULTS,
+        PulpApi,
+        content_rss_kib,
+        free_port,
+        main_stack,
+        report,
+    )  # bench/ is on the path
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--size-mib", type=int, default=1024)

@@ -13,6 +13,8 @@ from hypothesis import HealthCheck, Phase, given, settings
 
 from pulp_hugging_face.pytest_plugin import ADMIN, PLUGIN_API, PulpApi, unique
 
+from .publishing import TOKENS
+
 KINDS = ("remotes", "repositories", "distributions")
 EXAMPLES = 15  # per operation (54 operations); the same examples every run
 
@@ -29,6 +31,7 @@ def existing(pulp_stack, fake_hub):
     object they created."""
     api = PulpApi(pulp_stack["api"])
     before = {kind: {o["pulp_href"] for o in api.list(kind)} for kind in KINDS}
+    tokens_before = {t["pulp_href"] for t in api.get(TOKENS, limit=1000)["results"]}
     name = unique("fuzz")
     remote = api.create("remotes", name=name, url=fake_hub.url)
     repository = api.create("repositories", name=name, remote=remote["pulp_href"])
@@ -39,6 +42,9 @@ def existing(pulp_stack, fake_hub):
         for obj in api.list(kind):
             if obj["pulp_href"] not in before[kind]:
                 api.request("DELETE", obj["pulp_href"])
+    for token in api.get(TOKENS, limit=1000)["results"]:
+        if token["pulp_href"] not in tokens_before:
+            api.request("DELETE", token["pulp_href"])
 
 
 def name_existing(case, existing):
@@ -96,3 +102,4 @@ def test_the_plugin_api_is_all_there(plugin_openapi):
     paths = set(plugin_openapi.raw_schema["paths"])
     for kind in ("content", *KINDS):
         assert PLUGIN_API.format(kind) in paths
+    assert TOKENS in paths
