@@ -362,3 +362,32 @@ def test_huggingface_hub_0_36_publishes_the_same_way(hosted, hub_clients, folder
     assert result["weights"] == hashlib.sha256(files["model.safetensors"]).hexdigest()
     assert result["me"] == hosted.user[0]
     assert result["titles"][0] == "rm" and result["titles"][-1] == "initial commit"
+
+
+def test_racing_commits_one_after_the_other_or_refused_by_parent(hosted, pulp_api):
+    repo_id = f"team/{unique('race')}"
+    result = hosted.run(f"""
+        from concurrent.futures import ThreadPoolExecutor
+        from huggingface_hub import HfApi, CommitOperationAdd as Add
+        api = HfApi()
+        api.create_repo({repo_id!r})
+        head = api.model_info({repo_id!r}).sha
+
+        def commit(name, parent):
+            return status_of(api.create_commit, {repo_id!r}, [Add(name, name.encode())],
+                             commit_message=name, parent_commit=parent)
+
+        with ThreadPoolExecutor(4) as pool:
+            with_parent = list(pool.map(commit, ["p1.txt", "p2.txt"], [head, head]))
+            without = list(pool.map(commit, ["a.txt", "b.txt", "c.txt"], [None] * 3))
+        print(json.dumps({{"with_parent": with_parent, "without": without,
+                           "files": sorted(api.list_repo_files({repo_id!r})),
+                           "log": len(api.list_repo_commits({repo_id!r}))}}))
+        """)
+    statuses = sorted(status for status, *_ in result["with_parent"])
+    assert statuses == [200, 412]  # the loser changed nothing
+    assert [status for status, *_ in result["without"]] == [200, 200, 200]
+    landed = [name for name in ("p1.txt", "p2.txt") if name in result["files"]]
+    assert len(landed) == 1
+    assert {"a.txt", "b.txt", "c.txt"} <= set(result["files"])
+    assert result["log"] == 1 + 1 + 3  # initial, the winner, the three
