@@ -142,7 +142,9 @@ def best_of(n, func):
     return min(func() for _ in range(n))
 
 
-def start_nginx(directory):
+def start_nginx(directory, server_extra="", http_extra=""):
+    """nginx serving `directory` (with `server_extra` in its server block): (process, URL), or
+    (None, None) without nginx."""
     if not shutil.which("nginx"):
         return None, None
     conf_dir = Path(tempfile.mkdtemp(prefix="hf-bench-nginx-"))
@@ -162,7 +164,8 @@ http {{
   fastcgi_temp_path {conf_dir};
   uwsgi_temp_path {conf_dir};
   scgi_temp_path {conf_dir};
-  server {{ listen 127.0.0.1:{port}; root {directory}; }}
+  {http_extra}
+  server {{ listen 127.0.0.1:{port}; root {directory}; {server_extra} }}
 }}
 """)
     proc = subprocess.Popen(["nginx", "-c", str(conf_dir / "nginx.conf"), "-g", "daemon off;"])
@@ -352,7 +355,7 @@ def run(args, hub, endpoint, work, api, stack):
     print("Publishing (bench/publish.py) ...", flush=True)
     import publish  # bench/ is on the path
 
-    publish.measure(args, api, stack, work, report, free_port, content_rss_kib)
+    publish.measure(args, api, stack, work, sys.modules[__name__])
 
 
 # -- HEAD with many stored files ------------------------------------------------------------------

@@ -27,31 +27,11 @@ from pathlib import Path
 TOKENS = "/pulp/api/v3/hugging_face/tokens/"
 
 
-def start_dav_nginx(folder, free_port):
+def start_dav_nginx(bench, folder):
     """nginx taking PUTs into `folder` (None without nginx)."""
-    if not shutil.which("nginx"):
-        return None, None
-    conf = Path(tempfile.mkdtemp(prefix="hf-bench-dav-"))
-    port = free_port()
-    (conf / "nginx.conf").write_text(f"""user root;
-worker_processes 2;
-pid {conf}/nginx.pid;
-error_log {conf}/error.log;
-events {{ worker_connections 1024; }}
-http {{
-  access_log off;
-  client_body_temp_path {conf};
-  client_max_body_size 0;
-  server {{
-    listen 127.0.0.1:{port};
-    root {folder};
-    location / {{ dav_methods PUT; create_full_put_path on; }}
-  }}
-}}
-""")
-    proc = subprocess.Popen(["nginx", "-c", str(conf / "nginx.conf"), "-g", "daemon off;"])
-    time.sleep(0.5)
-    return proc, f"http://127.0.0.1:{port}"
+    folder.mkdir(parents=True, exist_ok=True)
+    dav = "location / { dav_methods PUT; create_full_put_path on; }"
+    return bench.start_nginx(folder, server_extra=dav, http_extra="client_max_body_size 0;")
 
 
 def client(code, endpoint, token, home):
@@ -137,19 +117,22 @@ def fresh_file(path, size_mib):
             out.write(block)
 
 
-def measure(args, api, stack, work, report, free_port, content_rss_kib):
-    """Report the publishing figures (see this module's docstring)."""
+def measure(args, api, stack, work, bench):
+    """Report the publishing figures (see this module's docstring) with `bench`'s helpers (the
+    benchmark module that runs them)."""
+    report = bench.report
     endpoint, token = publishing_endpoint(api, f"bench-pub-{uuid.uuid4().hex[:8]}")
     big = work / "upload.bin"
-    nginx, nginx_url = start_dav_nginx(work / "dav", free_port)
+    nginx, nginx_url = start_dav_nginx(bench, work / "dav")
     try:
         pulp, base, growth = [], [], 0
         for round_ in range(args.rounds):
             fresh_file(big, args.size_mib)
             if nginx:
                 base.append(curl_put_seconds(f"{nginx_url}/r{round_}.bin", big))
-                shutil.rmtree(work / "dav", ignore_errors=True)
-            with PeakRss(lambda: content_rss_kib(stack)) as rss:
+                for put in (work / "dav").iterdir():
+                    put.unlink()
+            with PeakRss(lambda: bench.content_rss_kib(stack)) as rss:
                 pulp.append(upload_seconds(endpoint, token, work / "home", big))
             growth = max(growth, (rss.peak - rss.before) / 1024)
             print(f"  upload of {args.size_mib} MiB: Pulp {pulp[-1]:.2f} s", flush=True)
@@ -201,33 +184,26 @@ def small_files_commit(args, endpoint, token, work, report):
 
 
 def main():
-    from benchmark import (
-        RESULTS,
-        PulpApi,
-        content_rss_kib,
-        free_port,
-        main_stack,
-        report,
-    )  # bench/ is on the path
+    import benchmark  # bench/ is on the path
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--size-mib", type=int, default=1024)
     parser.add_argument("--files", type=int, default=1000)
     parser.add_argument("--rounds", type=int, default=2)
     args = parser.parse_args()
-    stack = main_stack()
+    stack = benchmark.main_stack()
     stack.devstack("run")
-    api = PulpApi(stack.api)
+    api = benchmark.PulpApi(stack.api)
     work = Path(tempfile.mkdtemp(prefix="hf-bench-publish-"))
     try:
-        measure(args, api, stack, work, report, free_port, content_rss_kib)
+        measure(args, api, stack, work, benchmark)
     finally:
         api.cleanup()
         shutil.rmtree(work, ignore_errors=True)
     print("\n| measurement | result | target | |\n|---|---|---|---|")
-    for row in RESULTS:
+    for row in benchmark.RESULTS:
         print("| " + " | ".join(row) + " |")
-    return 0 if all(row[3] == "ok" for row in RESULTS) else 1
+    return 0 if all(row[3] == "ok" for row in benchmark.RESULTS) else 1
 
 
 if __name__ == "__main__":

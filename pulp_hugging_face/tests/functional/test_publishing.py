@@ -391,3 +391,26 @@ def test_racing_commits_one_after_the_other_or_refused_by_parent(hosted, pulp_ap
     assert len(landed) == 1
     assert {"a.txt", "b.txt", "c.txt"} <= set(result["files"])
     assert result["log"] == 1 + 1 + 3  # initial, the winner, the three
+
+
+def test_hf_upload_to_a_new_branch_with_a_model_card(hosted, tmp_path):
+    repo_id = f"team/{unique('card')}"
+    card = tmp_path / "card"
+    card.mkdir()
+    (card / "README.md").write_text("---\nlicense: mit\n---\n# A model\n")
+    env = hosted.env()
+    assert run_hf(["repos", "create", repo_id], env)[0] == 0
+    code, out = run_hf(["upload", repo_id, str(card), "--revision", "draft"], env)
+    assert code == 0, out
+    result = hosted.run(f"""
+        from huggingface_hub import HfApi, hf_hub_download
+        api = HfApi()
+        print(json.dumps({{
+            "main": sorted(api.list_repo_files({repo_id!r})),
+            "draft": sorted(api.list_repo_files({repo_id!r}, revision="draft")),
+            "card": open(hf_hub_download({repo_id!r}, "README.md", revision="draft")).read(),
+        }}))
+        """)
+    assert result["main"] == [".gitattributes"]
+    assert result["draft"] == [".gitattributes", "README.md"]
+    assert result["card"].startswith("---\nlicense: mit")
