@@ -75,3 +75,45 @@ def test_an_edge_replicates_and_follows_the_central_pulp(
     path = snapshot_download(model.repo_id, cache_dir=tmp_path / "b", endpoint=endpoint)
     assert Path(path).name == second
     assert (Path(path) / "config.json").read_bytes() == b'{"v": 2}'
+
+
+def test_an_edge_replicates_what_was_published_centrally(pulp_stack, hosted, edge, tmp_path):
+    repo_id = f"team/{unique('published')}"
+    published = hosted.run(f"""
+        from huggingface_hub import HfApi, CommitOperationAdd as Add
+        api = HfApi()
+        api.create_repo({repo_id!r})
+        first = api.create_commit({repo_id!r}, [Add("config.json", b'{{"v": 1}}')],
+                                  commit_message="one")
+        api.create_tag({repo_id!r}, tag="v1")
+        second = api.create_commit({repo_id!r}, [Add("config.json", b'{{"v": 2}}')],
+                                   commit_message="two")
+        print(json.dumps([first.oid, second.oid]))
+        """)
+    name = hosted.served["distribution"]["name"]
+    upstream = edge.request(
+        "POST",
+        "/pulp/default/api/v3/upstream-pulps/",
+        json={
+            "name": unique("central"),
+            "base_url": pulp_stack["api"],
+            "api_root": "/pulp/",
+            "username": "admin",
+            "password": "password",
+            "q_select": f'name="{name}"',
+        },
+    )
+    edge.created.append(upstream["pulp_href"])
+    result = edge.request("POST", upstream["pulp_href"] + "replicate/")
+    edge.wait_task_group(result["task_group"], "finalize_replication")
+    (replica,) = edge.get(
+        "/pulp/default/api/v3/distributions/hugging_face/hugging-face/", name=name
+    )["results"]
+    endpoint = replica["base_url"].rstrip("/")
+    for revision, commit, body in (
+        ("v1", published[0], b'{"v": 1}'),
+        ("main", published[1], b'{"v": 2}'),
+    ):
+        path = snapshot_download(repo_id, revision=revision, cache_dir=tmp_path, endpoint=endpoint)
+        assert Path(path).name == commit
+        assert (Path(path) / "config.json").read_bytes() == body
