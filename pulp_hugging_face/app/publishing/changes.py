@@ -52,6 +52,7 @@ def commit(version, state, who, change):
     files = history.files_at(version, state.repo, parent)
     for operation in change["operations"]:
         _apply(files, operation)
+    _one_kind_per_path(files)
     created_at = _created_at(version, state)
     unit = history.add_commit(
         state.repo, parent, files, who, change["summary"], change["description"], created_at
@@ -72,6 +73,16 @@ def _apply(files, operation):
     else:
         what = "folder" if operation["op"] == "delete_folder" else "file"
         raise UploadError(f"A {what} with this name doesn't exist: {path}", 404, "EntryNotFound")
+
+
+def _one_kind_per_path(files):
+    """Refuse a tree where a path is both a file and a folder (`a` and `a/b`): git cannot."""
+    for path in files:
+        parts = path.split("/")
+        for depth in range(1, len(parts)):
+            folder = "/".join(parts[:depth])
+            if folder in files:
+                raise UploadError(f"{folder} would be a file and a folder: {path} is inside it.")
 
 
 def branch(version, state, who, change):

@@ -218,6 +218,10 @@ def test_bad_input_is_the_hubs_4xx_and_changes_nothing(hosted, pulp_api, pulp_st
     ):
         answer = api_call(hosted, "POST", commit_url, data=body.encode())
         assert answer.status_code == status, (body[:80], answer.status_code, answer.text[:200])
+    for paths in (("a", "a/b"), ("a/b", "a")):  # git has no file that is also a folder
+        lines = [("file", {"path": p, "content": "aGk=", "encoding": "base64"}) for p in paths]
+        clash = api_call(hosted, "POST", commit_url, data=ndjson(header, *lines).encode())
+        assert clash.status_code == 400 and "file and a folder" in clash.json()["error"]
     missing = api_call(
         hosted, "POST", f"api/models/team/{unique('none')}/commit/main", data=ndjson(header)
     )
