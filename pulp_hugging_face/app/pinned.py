@@ -19,6 +19,7 @@ from .models import HuggingFaceCommit, HuggingFaceContent, HuggingFaceRef
 TREE_PAGE_SIZE = 1000
 COMMITS_PAGE_SIZE = 50
 TAG_PREFIX = "refs/tags/"  # how a published tag is named among a version's refs
+PR_PREFIX = "refs/pr/"
 
 
 class NotPinned(Exception):
@@ -37,35 +38,40 @@ class Answer:
     headers: dict
 
 
+def in_version(model, version, repo):
+    """The units of `model` of `repo` that `version` holds."""
+    return model.objects.filter(
+        pk__in=version.content, repo_type=repo.repo_type, repo_id=repo.repo_id
+    )
+
+
 def ref_commit(version, repo, name):
     """The commit a ref pinned in `version` points at, or None: a branch before a tag of that
     name; `HEAD` is the default branch unless a ref of that name is pinned, as the Hub resolves
     it."""
     names = [name, hub.DEFAULT_BRANCH] if name == "HEAD" else [name, TAG_PREFIX + name]
     pinned = dict(
-        HuggingFaceRef.objects.filter(
-            pk__in=version.content, repo_type=repo.repo_type, repo_id=repo.repo_id, name__in=names
-        ).values_list("name", "commit")
+        in_version(HuggingFaceRef, version, repo)
+        .filter(name__in=names)
+        .values_list("name", "commit")
     )
     return next((pinned[n] for n in names if n in pinned), None)
 
 
 def is_hosted(version, repo):
     """Whether `version` holds `repo` as published here (never pulled through, then)."""
-    return HuggingFaceCommit.objects.filter(
-        pk__in=version.content, repo_type=repo.repo_type, repo_id=repo.repo_id, git__isnull=False
-    ).exists()
+    return in_version(HuggingFaceCommit, version, repo).filter(git__isnull=False).exists()
+
+
+def holds(version, repo):
+    """Whether `version` holds anything of `repo`: a file, a commit or a ref."""
+    known = HuggingFaceContent, HuggingFaceCommit, HuggingFaceRef
+    return any(in_version(model, version, repo).exists() for model in known)
 
 
 def missing(version, repo, revision):
     """The Hub's error for a revision the version does not pin."""
-    known = HuggingFaceContent, HuggingFaceCommit, HuggingFaceRef
-    if not any(
-        model.objects.filter(
-            pk__in=version.content, repo_type=repo.repo_type, repo_id=repo.repo_id
-        ).exists()
-        for model in known
-    ):
+    if not holds(version, repo):
         return NotPinned(401, "RepoNotFound", f"Repository {repo.repo_id} is not pinned here.")
     return NotPinned(404, "RevisionNotFound", f"Revision {revision!r} is not pinned here.")
 
@@ -74,16 +80,8 @@ def _commit(version, repo, revision):
     commit = revision if hub.is_commit(revision) else ref_commit(version, repo, revision)
     found = None
     if commit:
-        found = (
-            HuggingFaceCommit.objects.filter(
-                pk__in=version.content,
-                repo_type=repo.repo_type,
-                repo_id=repo.repo_id,
-                commit=commit,
-            )
-            .values_list("info", "git")
-            .first()
-        )
+        commits = in_version(HuggingFaceCommit, version, repo).filter(commit=commit)
+        found = commits.values_list("info", "git").first()
     if found is None:
         raise NotPinned(404, "RevisionNotFound", f"Revision {revision!r} is not pinned here.")
     return commit, *found
@@ -92,9 +90,8 @@ def _commit(version, repo, revision):
 def _files(version, repo, commit):
     """(path, etag, size) of the files `version` holds at `commit`, sorted by path."""
     return list(
-        HuggingFaceContent.objects.filter(
-            pk__in=version.content, repo_type=repo.repo_type, repo_id=repo.repo_id, commit=commit
-        )
+        in_version(HuggingFaceContent, version, repo)
+        .filter(commit=commit)
         .order_by("path_in_repo")
         .values_list("path_in_repo", "etag", "size")
     )
@@ -189,14 +186,8 @@ def _page(entries, api_path, query, endpoint_url, by_page=False):
 def commit_log(version, repo, head):
     """The history from `head` of a repo published here, newest first, by first parents, as
     the Hub lists commits."""
-    known = dict(
-        HuggingFaceCommit.objects.filter(
-            pk__in=version.content,
-            repo_type=repo.repo_type,
-            repo_id=repo.repo_id,
-            git__isnull=False,
-        ).values_list("commit", "git")
-    )
+    published = in_version(HuggingFaceCommit, version, repo).filter(git__isnull=False)
+    known = dict(published.values_list("commit", "git"))
     found, commit = [], head
     while commit in known and len(found) < len(known):
         git = known[commit]
@@ -214,14 +205,12 @@ def commit_log(version, repo, head):
 
 
 def _refs(version, repo):
-    refs = HuggingFaceRef.objects.filter(
-        pk__in=version.content, repo_type=repo.repo_type, repo_id=repo.repo_id
-    ).order_by("name")
+    refs = in_version(HuggingFaceRef, version, repo).order_by("name")
     if not refs.exists():
         raise NotPinned(404, "RevisionNotFound", f"No ref of {repo.repo_id} is pinned here.")
     branches, tags, pulls = [], [], []
     for ref in refs:
-        if ref.name.startswith("refs/pr/"):
+        if ref.name.startswith(PR_PREFIX):
             pulls.append({"name": ref.name, "ref": ref.name, "targetCommit": ref.commit})
         elif ref.name.startswith(TAG_PREFIX):
             name = ref.name[len(TAG_PREFIX) :]

@@ -8,8 +8,8 @@ from pulp_hugging_face import hub
 from pulp_hugging_face.upload_protocol import UploadError
 
 from ..models import HuggingFaceCommit, HuggingFaceContent, HuggingFaceRef
+from ..pinned import PR_PREFIX, TAG_PREFIX, in_version
 from . import history
-from .history import PR_PREFIX, TAG_PREFIX
 
 
 @dataclass
@@ -40,7 +40,7 @@ def create(version, state, who, change):
 
 def delete(version, state, who, change):
     hosted(state)
-    return Change(remove=[history.of(m, version, state.repo) for m in _MODELS])
+    return Change(remove=[in_version(m, version, state.repo) for m in _MODELS])
 
 
 def commit(version, state, who, change):
@@ -110,7 +110,7 @@ def delete_ref(version, state, who, change):
         raise UploadError(
             f"Invalid rev id: {name.removeprefix(TAG_PREFIX)}", 404, "RevisionNotFound"
         )
-    return Change(remove=[history.of(HuggingFaceRef, version, state.repo).filter(name=name)])
+    return Change(remove=[in_version(HuggingFaceRef, version, state.repo).filter(name=name)])
 
 
 def _new_ref_name(state, name, what):
@@ -138,7 +138,7 @@ def _next_pr(state):
 
 
 def _created_at(version, state):
-    first = history.of(HuggingFaceCommit, version, state.repo).filter(git__isnull=False)
+    first = in_version(HuggingFaceCommit, version, state.repo).filter(git__isnull=False)
     info = first.order_by("pulp_created").values_list("info", flat=True).first() or {}
     return info.get("createdAt")
 

@@ -10,6 +10,7 @@ from pulp_hugging_face import upload_protocol as protocol
 from pulp_hugging_face.upload_protocol import AddFile, CommitRequest, Delete, UploadError
 
 from ..models import HuggingFaceRef
+from ..pinned import PR_PREFIX
 from . import changes, files, history, landing
 from .bodies import json_body, ndjson_lines
 
@@ -100,6 +101,7 @@ async def commit(request, path, publisher, base_url):
 def _operations(parsed, sinks):
     """The commit's operations as the landing task takes them (artifacts by pk)."""
     artifacts = files.keep_all(sinks)
+    objects = files.stored_objects(op.oid for op in parsed if isinstance(op, AddFile))
     found = []
     for operation in parsed:
         if isinstance(operation, Delete):
@@ -109,8 +111,8 @@ def _operations(parsed, sinks):
             sink = sinks[operation.index]
             found.append(_add(operation.path, sink.etag, sink.size, artifacts[operation.index]))
         else:
-            artifact = files.stored_object(operation.oid, operation.size)
-            if artifact is None:
+            artifact = objects.get(operation.oid)
+            if not files.fits(artifact, operation.size):
                 raise UploadError(
                     f"{operation.path}: the LFS object {operation.oid} was never uploaded here "
                     "(or has another size).",
@@ -129,6 +131,6 @@ def _pull_request(repo, commit):
         repo_type=repo.repo_type,
         repo_id=repo.repo_id,
         commit=commit,
-        name__startswith=history.PR_PREFIX,
+        name__startswith=PR_PREFIX,
     ).first()
-    return ref.name[len(history.PR_PREFIX) :] if ref else None
+    return ref.name[len(PR_PREFIX) :] if ref else None

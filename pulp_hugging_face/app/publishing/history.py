@@ -4,7 +4,7 @@ Database only: called from the landing task and, read-only, from the metadata AP
 
 import hashlib
 import time
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 
 from django.db import transaction
 
@@ -14,15 +14,7 @@ from pulp_hugging_face import git_objects, hub
 from pulp_hugging_face.upload_protocol import UploadError
 
 from ..models import HuggingFaceCommit, HuggingFaceContent, HuggingFaceRef
-
-TAG_PREFIX = "refs/tags/"
-PR_PREFIX = "refs/pr/"
-
-
-def of(model, version, repo):
-    return model.objects.filter(
-        pk__in=version.content, repo_type=repo.repo_type, repo_id=repo.repo_id
-    )
+from ..pinned import TAG_PREFIX, holds, in_version, is_hosted
 
 
 @dataclass
@@ -54,18 +46,13 @@ class RepoState:
 
 
 def state(version, repo):
-    refs = dict(of(HuggingFaceRef, version, repo).values_list("name", "commit"))
-    commits = of(HuggingFaceCommit, version, repo)
-    hosted = commits.filter(git__isnull=False).exists()
-    exists = (
-        hosted or bool(refs) or commits.exists() or of(HuggingFaceContent, version, repo).exists()
-    )
-    return RepoState(repo, refs, hosted, exists)
+    refs = dict(in_version(HuggingFaceRef, version, repo).values_list("name", "commit"))
+    return RepoState(repo, refs, is_hosted(version, repo), holds(version, repo))
 
 
 def files_at(version, repo, commit):
     """{path: (etag, size, artifact pk)} of the repo's files at `commit` in `version`."""
-    rows = of(HuggingFaceContent, version, repo).filter(commit=commit)
+    rows = in_version(HuggingFaceContent, version, repo).filter(commit=commit)
     return {
         path: (etag, size, artifact)
         for path, etag, size, artifact in rows.values_list(
@@ -92,15 +79,7 @@ def add_commit(repo, parent, files, who, title, message="", created_at=None):
     made = git_objects.CommitObject(
         trees[""], (parent,) if parent else (), who.username, who.email, timestamp, title, message
     )
-    git = {
-        "tree": made.tree,
-        "parents": list(made.parents),
-        "author": made.author,
-        "email": made.email,
-        "timestamp": timestamp,
-        "title": title,
-        "message": message,
-    }
+    git = {**asdict(made), "parents": list(made.parents)}  # what the commit id is made of
     info = _info(repo, created_at or hub.hub_time(timestamp), hub.hub_time(timestamp))
     with transaction.atomic():  # a commit's units exist whole or not at all
         unit, created = HuggingFaceCommit.objects.get_or_create(

@@ -2,11 +2,13 @@
 `repos/delete`, and `branch` / `tag` created and deleted, each landing as a new version."""
 
 from aiohttp import web
+from asgiref.sync import sync_to_async
 
 from pulp_hugging_face import hub
 from pulp_hugging_face import upload_protocol as protocol
 from pulp_hugging_face.upload_protocol import UploadError
 
+from ..pinned import TAG_PREFIX
 from . import files, history, landing
 from .bodies import json_body
 
@@ -30,7 +32,7 @@ async def create(request, publisher, base_url):
     repo = await _named_repo(request)
     sink = await files.write_regular(protocol.default_gitattributes(repo.repo_type).encode())
     try:
-        [artifact] = await files.keep_all_async([sink])
+        [artifact] = await sync_to_async(files.keep_all)([sink])
     finally:
         sink.discard()
     url = history.repo_url(base_url, repo)
@@ -65,7 +67,7 @@ async def branch(request, path, publisher):
 
 async def tag(request, path, publisher):
     if request.method == "DELETE":
-        name = history.TAG_PREFIX + path.revision
+        name = TAG_PREFIX + path.revision
         await landing.run(publisher, "delete_ref", path.repo, {"name": name})
         return web.json_response({})
     data = protocol.json_object(await json_body(request), "request")
