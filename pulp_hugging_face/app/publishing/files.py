@@ -40,28 +40,23 @@ class UploadSink(ArtifactSink):
     def __init__(self, etag, expected_size, path):
         super().__init__(etag, expected_size, path)
         names = sorted(Artifact.DIGEST_FIELDS, key=lambda n: -DIGEST_COST.get(n, 1.0))
-        loads, self._groups = [WRITE_COST, 0.0], ([], [])
+        loads, groups = [WRITE_COST, 0.0], ([], [])
         for name in names:
             lighter = loads.index(min(loads))
             loads[lighter] += DIGEST_COST.get(name, 1.0)
-            self._groups[lighter].append(name)
-        self._digests = {name: hashlib.new(name) for name in names}
-        self._others = {name: self._digests[name] for name in self._groups[1]}
-
-    def write(self, chunk):
-        """Write `chunk` and update the first thread's digests (`hash_rest` does the others)."""
-        if self._file:
-            with full_disk_as_error():
-                self._file.write(chunk)
-        self.size += len(chunk)
-        for name in self._groups[0]:
-            self._digests[name].update(chunk)
-        if self._git_sha1:
-            self._git_sha1.update(chunk)
+            groups[lighter].append(name)
+        # `write` (the writing thread) updates `_digests`; `hash_rest` the others, until `finish`.
+        self._digests = {name: hashlib.new(name) for name in groups[0]}
+        self._others = {name: hashlib.new(name) for name in groups[1]}
 
     def hash_rest(self, chunk):
         for digest in self._others.values():
             digest.update(chunk)
+
+    def finish(self):
+        self._digests.update(self._others)
+        self._others = {}
+        super().finish()
 
     async def feed(self, chunk):
         loop = asyncio.get_running_loop()
@@ -157,15 +152,23 @@ def keep_all(sinks):
     return [by_sha256[sink.digests["sha256"]] for sink in sinks]
 
 
+def stored_objects(oids):
+    """{oid: Artifact} of the LFS objects among `oids` that are stored, in one query (check
+    their sizes with `fits`)."""
+    found = Artifact.objects.filter(pulp_domain_id=get_domain_pk(), sha256__in=list(oids))
+    return {artifact.sha256: artifact for artifact in found}
+
+
+def fits(artifact, size):
+    """Whether `artifact` is there and of `size` (None: any)."""
+    return artifact is not None and (size is None or artifact.size == size)
+
+
 def stored_object(oid, size):
     """The Artifact holding an LFS object, or None (unknown, or of another size)."""
-    artifact = Artifact.objects.filter(pulp_domain_id=get_domain_pk(), sha256=oid).first()
-    return artifact if artifact is not None and (size is None or artifact.size == size) else None
+    artifact = stored_objects([oid]).get(oid)
+    return artifact if fits(artifact, size) else None
 
 
 def artifact(pk):
     return Artifact.objects.get(pk=pk)
-
-
-async def keep_all_async(sinks):
-    return await sync_to_async(keep_all)(sinks)

@@ -51,7 +51,8 @@ async def batch(request, distro, path, base_url):
 
 
 def _stored(objects):
-    return {oid for oid, size in objects if files.stored_object(oid, size) is not None}
+    found = files.stored_objects(oid for oid, _size in objects)
+    return {oid for oid, size in objects if files.fits(found.get(oid), size)}
 
 
 async def upload(request, distro, path):
