@@ -242,18 +242,16 @@ class LfsPath:
 
 
 def _lfs_repo_end(segments):
-    """Where `{repo}.git` ends in a path of the LFS API (after any type prefix), else None."""
-    start = 1 if segments[0] in PREFIX_TYPES else 0
-    for at in (start, start + 1):
+    """Where `{repo}.git` ends in a path of the LFS API (`segments` after any type prefix),
+    else None."""
+    for at in (0, 1):
         if segments[at : at + 1] and segments[at].endswith(".git"):
             return at if segments[at + 1 : at + 3] == ["info", "lfs"] else None
     return None
 
 
-def _parse_lfs(segments, at):
-    repo_type = PREFIX_TYPES.get(segments[0], "model")
-    start = 1 if segments[0] in PREFIX_TYPES else 0
-    repo_id, rest = "/".join(segments[start : at + 1])[: -len(".git")], tuple(segments[at + 3 :])
+def _parse_lfs(repo_type, segments, at):
+    repo_id, rest = "/".join(segments[: at + 1])[: -len(".git")], tuple(segments[at + 3 :])
     repo = Repo(repo_type, validate_repo_id(repo_id))
     if rest in LFS_ACTIONS:
         return LfsPath(repo, LFS_ACTIONS[rest])
@@ -269,14 +267,14 @@ def _parse_segments(segments):
         if "/".join(segments[1:]) in SERVICES:
             return ServicePath("/".join(segments[1:]))
         return _parse_api(segments)
-    lfs_repo_end = _lfs_repo_end(segments)
-    if lfs_repo_end is not None:
-        return _parse_lfs(segments, lfs_repo_end)
     repo_type = PREFIX_TYPES.get(segments[0])
     if repo_type:
         segments = segments[1:]
     else:
         repo_type = "model"
+    lfs_repo_end = _lfs_repo_end(segments)
+    if lfs_repo_end is not None:
+        return _parse_lfs(repo_type, segments, lfs_repo_end)
     repo_id, rest = _split_repo(segments, lambda seg: seg in FILE_VIEWS)
     if repo_id is None or len(rest) < 3:
         raise HubPathError(

@@ -12,6 +12,35 @@ from pulp_hugging_face.pytest_plugin import PulpApi, unique
 from .test_sync import sync
 
 
+def upstream_pulp(edge, pulp_stack, distribution_name):
+    """The test stack as the edge's upstream Pulp, for one distribution: its href."""
+    upstream = edge.request(
+        "POST",
+        "/pulp/default/api/v3/upstream-pulps/",
+        json={
+            "name": unique("central"),
+            "base_url": pulp_stack["api"],
+            "api_root": "/pulp/",
+            "username": "admin",
+            "password": "password",
+            "q_select": f'name="{distribution_name}"',
+        },
+    )
+    edge.created.append(upstream["pulp_href"])
+    return upstream["pulp_href"]
+
+
+def replicate(edge, upstream_href, distribution_name):
+    """Replicate from the upstream Pulp: the edge distribution's endpoint."""
+    result = edge.request("POST", upstream_href + "replicate/")
+    edge.wait_task_group(result["task_group"], "finalize_replication")
+    dists = edge.get(
+        "/pulp/default/api/v3/distributions/hugging_face/hugging-face/", name=distribution_name
+    )["results"]
+    assert len(dists) == 1
+    return dists[0]["base_url"].rstrip("/")
+
+
 @pytest.fixture
 def edge(pulp_domains_stack):
     """The second stack (domain-enabled; replication runs in its default domain)."""
@@ -37,30 +66,8 @@ def test_an_edge_replicates_and_follows_the_central_pulp(
     sync(pulp_api, repository, remote)
     central = hf_distribution_factory(repository=repository)
 
-    upstream = edge.request(
-        "POST",
-        "/pulp/default/api/v3/upstream-pulps/",
-        json={
-            "name": unique("central"),
-            "base_url": pulp_stack["api"],
-            "api_root": "/pulp/",
-            "username": "admin",
-            "password": "password",
-            "q_select": f'name="{central["name"]}"',
-        },
-    )
-    edge.created.append(upstream["pulp_href"])
-
-    def replicate():
-        result = edge.request("POST", upstream["pulp_href"] + "replicate/")
-        edge.wait_task_group(result["task_group"], "finalize_replication")
-        dists = edge.get(
-            "/pulp/default/api/v3/distributions/hugging_face/hugging-face/", name=central["name"]
-        )["results"]
-        assert len(dists) == 1
-        return dists[0]["base_url"].rstrip("/")
-
-    endpoint = replicate()
+    upstream = upstream_pulp(edge, pulp_stack, central["name"])
+    endpoint = replicate(edge, upstream, central["name"])
     fake_hub.fail_with = 503  # only the central Pulp holds these now
     try:
         path = snapshot_download(model.repo_id, cache_dir=tmp_path / "a", endpoint=endpoint)
@@ -71,7 +78,7 @@ def test_an_edge_replicates_and_follows_the_central_pulp(
 
     second = model.commit({"config.json": b'{"v": 2}', "w.bin": b"weights 2"})
     sync(pulp_api, repository, remote)
-    endpoint = replicate()
+    endpoint = replicate(edge, upstream, central["name"])
     path = snapshot_download(model.repo_id, cache_dir=tmp_path / "b", endpoint=endpoint)
     assert Path(path).name == second
     assert (Path(path) / "config.json").read_bytes() == b'{"v": 2}'
@@ -91,25 +98,7 @@ def test_an_edge_replicates_what_was_published_centrally(pulp_stack, hosted, edg
         print(json.dumps([first.oid, second.oid]))
         """)
     name = hosted.served["distribution"]["name"]
-    upstream = edge.request(
-        "POST",
-        "/pulp/default/api/v3/upstream-pulps/",
-        json={
-            "name": unique("central"),
-            "base_url": pulp_stack["api"],
-            "api_root": "/pulp/",
-            "username": "admin",
-            "password": "password",
-            "q_select": f'name="{name}"',
-        },
-    )
-    edge.created.append(upstream["pulp_href"])
-    result = edge.request("POST", upstream["pulp_href"] + "replicate/")
-    edge.wait_task_group(result["task_group"], "finalize_replication")
-    (replica,) = edge.get(
-        "/pulp/default/api/v3/distributions/hugging_face/hugging-face/", name=name
-    )["results"]
-    endpoint = replica["base_url"].rstrip("/")
+    endpoint = replicate(edge, upstream_pulp(edge, pulp_stack, name), name)
     for revision, commit, body in (
         ("v1", published[0], b'{"v": 1}'),
         ("main", published[1], b'{"v": 2}'),
