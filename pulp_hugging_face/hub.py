@@ -29,6 +29,8 @@ API_REVISION_ENDPOINTS = frozenset(
         "commit",
         "branch",
         "tag",
+        "xet-read-token",
+        "xet-write-token",
     }
 )
 API_PLAIN_ENDPOINTS = frozenset({"refs"})
@@ -241,6 +243,48 @@ class LfsPath:
     oid: str | None = None
 
 
+XET_CAS = "xet-cas"  # a distribution's Xet CAS service lives under this segment of its endpoint
+XET_PATHS = {  # (version, kind): whether a hash follows (after the prefix named, if any)
+    ("v1", "xorbs"): "default",
+    ("v1", "chunks"): "default-merkledb",
+    ("v1", "reconstructions"): "",
+    ("v2", "reconstructions"): "",
+    ("v1", "files"): "",
+    ("v1", "shards"): None,
+    ("v2", "shards"): None,
+    ("v1", "fetch"): "",
+}
+
+
+@dataclass(frozen=True)
+class XetPath:
+    """`xet-cas/{version}/{kind}[/{prefix}]/{hash}`: the Xet CAS API of a distribution."""
+
+    version: str
+    kind: str
+    hash: str | None = None
+
+
+def _parse_xet(segments):
+    """A XetPath, or None when `segments` (after `xet-cas`) name no CAS call."""
+    key = tuple(segments[:2])
+    if key not in XET_PATHS:  # a call this CAS lacks (a 404 tells clients to fall back)
+        known = len(segments) >= 2 and key[0] in ("v1", "v2") and key[1] not in FILE_VIEWS
+        return XetPath(*key, None) if known else None
+    (version, kind), rest, prefix = key, segments[2:], XET_PATHS[key]
+    if prefix is None or (key == ("v1", "reconstructions") and not rest):  # batch: a POST
+        if rest:
+            raise HubPathError(f"Unknown Xet path under {kind!r}.")
+        return XetPath(version, kind)
+    if prefix:
+        if rest[:1] != [prefix]:
+            raise HubPathError(f"Unknown Xet prefix: {kind} takes {prefix!r}.")
+        rest = rest[1:]
+    if len(rest) != 1 or not re.fullmatch(r"[0-9a-f]{64}", rest[0]):
+        raise HubPathError("Malformed hash: 64 lowercase hexadecimal digits expected.")
+    return XetPath(version, kind, rest[0])
+
+
 def _lfs_repo_end(segments):
     """Where `{repo}.git` ends in a path of the LFS API (`segments` after any type prefix),
     else None."""
@@ -263,6 +307,8 @@ def _parse_lfs(repo_type, segments, at):
 def _parse_segments(segments):
     if not segments or segments == [""]:
         raise HubPathError("Empty Hub path.")
+    if segments[0] == XET_CAS and (xet := _parse_xet(segments[1:])) is not None:
+        return xet
     if segments[0] == "api":
         if "/".join(segments[1:]) in SERVICES:
             return ServicePath("/".join(segments[1:]))

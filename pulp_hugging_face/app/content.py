@@ -22,6 +22,7 @@ log = logging.getLogger(__name__)
 HUB_ROUTE = PREFIX + r"{path:.+/(?:resolve|raw)/.+|(?:.+/)?api/.+}"
 API_ROUTE = PREFIX + r"{path:(?:.+/)?api/.+}"
 LFS_ROUTE = PREFIX + r"{path:.+\.git/info/lfs/.+}"  # publishing: the LFS batch API and uploads
+XET_ROUTE = PREFIX + r"{path:(?:.+/)?xet-cas/v[12]/.+}"  # a distribution's Xet CAS API
 
 
 async def housekeeping():
@@ -60,6 +61,8 @@ app.add_routes(
         web.get(HUB_ROUTE, handler.serve),
         *(web.route(method, API_ROUTE, handler.serve) for method in ("POST", "PUT", "DELETE")),
         *(web.route(method, LFS_ROUTE, handler.serve) for method in ("POST", "PUT")),
+        web.get(XET_ROUTE, handler.serve),
+        web.post(XET_ROUTE, handler.serve),
     ]
 )
 authentication.install(app, (handler.serve,))

@@ -28,6 +28,7 @@ from . import (
     pulpcore_internals,
     resolver,
     upstream,
+    xet,
 )
 from .models import HuggingFaceDistribution
 from .responses import (
@@ -79,6 +80,8 @@ class HuggingFaceHandler(Handler):
             hub_path = hub.parse_url_path(raw_hub_path)
         except hub.HubPathError as exc:
             return hub_error(400, str(exc))
+        if xet.handles(hub_path):  # its own authentication: Xet tokens, or a Pulp token
+            return await xet.serve(request, distro, hub_path, endpoint)
         if publishing.methods(hub_path) is not None:  # its own authentication: a Pulp token
             return await publishing.serve(request, distro, hub_path, endpoint)
         if request.method not in ("GET", "HEAD", "POST"):
@@ -89,6 +92,8 @@ class HuggingFaceHandler(Handler):
             except authentication.TokenRefused as exc:
                 return hub_error(exc.status, exc.message)
             await sync_to_async(pulpcore_internals.permit)(self, request, distro)
+        if xet.is_read_token(hub_path):
+            return await xet.read_token(request, distro, hub_path, endpoint)
         try:
             if isinstance(hub_path, hub.ResolvePath):
                 return await self.serve_file(request, distro, remote, hub_path)

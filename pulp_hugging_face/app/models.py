@@ -25,6 +25,7 @@ from pulp_hugging_face import hub
 from .hub_downloader import HubDownloader
 from .pulpcore_internals import is_unsaved
 from .tokens import HuggingFaceToken  # noqa: F401 (a model of this app)
+from .xet_index import XetChunk, XetFile, XetSpan, XetXorb  # noqa: F401 (models of this app)
 
 DEFAULT_HUB_URL = "https://huggingface.co"
 DEFAULT_METADATA_TTL = 300

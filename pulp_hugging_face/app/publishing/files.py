@@ -66,7 +66,7 @@ class UploadSink(ArtifactSink):
         )
 
 
-def _part_path():
+def part_path():
     directory = Path(settings.WORKING_DIRECTORY) / "hf-uploads"
     directory.mkdir(parents=True, exist_ok=True)
     return str(directory / f"{uuid.uuid4().hex}.part")
@@ -76,7 +76,7 @@ async def store_stream(stream, oid, size):
     """Store an LFS object's bytes from `stream` (an aiohttp StreamReader): the Artifact, or an
     UploadError when they are more or fewer than `size` or another sha256 than `oid`. A client
     that stops mid-way leaves nothing behind."""
-    sink, received, block, feeding = UploadSink(oid, size, _part_path()), 0, bytearray(), None
+    sink, received, block, feeding = UploadSink(oid, size, part_path()), 0, bytearray(), None
     try:
         async for chunk in stream.iter_any():  # what arrived; hashed and written a block at once
             received += len(chunk)
@@ -101,7 +101,7 @@ async def store_stream(stream, oid, size):
 async def write_regular(content):
     """A regular file's bytes from a commit, written to a part file: its checked sink (keep it
     with `keep_all`, or `discard()` it)."""
-    sink = UploadSink(hub.git_blob_sha1(content), len(content), _part_path())
+    sink = UploadSink(hub.git_blob_sha1(content), len(content), part_path())
     await asyncio.get_running_loop().run_in_executor(None, _write_all, sink, content)
     return sink
 

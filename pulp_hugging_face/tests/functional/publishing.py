@@ -40,16 +40,18 @@ def issue_token(pulp_api, user, scope="write", **fields):
     return answer.json()
 
 
-def client_env(endpoint, token, home):
+def client_env(endpoint, token, home, xet=False):
+    """A client's environment; with `xet`, hf_xet as installed (nothing disabled)."""
     env = {k: v for k, v in os.environ.items() if not k.startswith(("HF_", "HUGGINGFACE_"))}
     env.update(
         HF_ENDPOINT=endpoint,
         HF_HOME=str(home),
-        HF_HUB_DISABLE_XET="1",  # Xet uploads are the next issue's
         HF_HUB_DISABLE_TELEMETRY="1",
         HF_HUB_DISABLE_PROGRESS_BARS="1",
         PATH=BIN + os.pathsep + env.get("PATH", ""),
     )
+    if not xet:
+        env["HF_HUB_DISABLE_XET"] = "1"  # LFS uploads (test_xet_publishing.py: Xet ones)
     if token:
         env["HF_TOKEN"] = token
     return env
@@ -100,17 +102,18 @@ class Hosted:
         self.token = issue_token(pulp_api, user)["token"]
         self.homes = 0
 
-    def env(self, token=..., home=None):
+    def env(self, token=..., home=None, xet=False):
         self.homes += 1
         return client_env(
             self.endpoint,
             self.token if token is ... else token,
             home or self.folder / f"hf-home-{self.homes}",
+            xet,
         )
 
-    def run(self, code, token=..., python=sys.executable, **env):
+    def run(self, code, token=..., python=sys.executable, xet=False, **env):
         """Run a snippet of client code (with `status_of`) as a user of this distribution."""
-        environment = {**self.env(token), **env}
+        environment = {**self.env(token, xet=xet), **env}
         return run_python(CATCH + textwrap.dedent(code), environment, python=python)
 
     def latest_version(self):

@@ -14,6 +14,7 @@ ORDER = [
     "tasks",
     "modelresource",
     "handler",
+    "xet",
     "publishing",
     "api",
     "authentication",
@@ -37,6 +38,7 @@ ORDER = [
     "cache",
     "models",
     "tokens",
+    "xet_index",
     "hub_downloader",
     "pulpcore_internals",
 ]

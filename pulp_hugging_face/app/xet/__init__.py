@@ -1,0 +1,73 @@
+"""The Xet protocol (huggingface.co/docs/xet), spoken by a distribution on its own storage.
+
+`xet-write-token` (a publisher's Pulp token) and `xet-read-token` hand out short-lived Xet
+tokens with a casUrl under the distribution's endpoint (access.py); the CAS API there takes
+xorbs (xorbs.py) and shards (shards.py: each file kept as an ordinary artifact) and answers
+global dedupe (dedupe.py). What is kept beside the artifacts is an index (../xet_index.py).
+"""
+
+from pulp_hugging_face import hub
+from pulp_hugging_face.upload_protocol import UploadError
+from pulp_hugging_face.xet_format import XetError
+
+from .. import authentication, resolver
+from ..publishing import access as publishing_access
+from ..responses import hub_error
+from . import access, dedupe, shards, xorbs
+
+WRITES = {("v1", "xorbs"), ("v1", "shards"), ("v2", "shards")}
+METHODS = {("v1", "xorbs"): ("POST", "HEAD"), ("v1", "chunks"): ("GET",)}
+METHODS.update({("v1", "shards"): ("POST",), ("v2", "shards"): ("POST",)})
+
+
+def handles(path):
+    """Whether `path` is Xet's to answer before any content guard (its own tokens)."""
+    write_token = isinstance(path, hub.ApiPath) and path.endpoint == "xet-write-token"
+    return write_token or isinstance(path, hub.XetPath)
+
+
+def is_read_token(path):
+    return isinstance(path, hub.ApiPath) and path.endpoint == "xet-read-token"
+
+
+async def serve(request, distro, path, endpoint):
+    try:
+        if isinstance(path, hub.ApiPath):
+            return await _write_token(request, distro, path, endpoint)
+        return await _cas(request, distro, path)
+    except XetError as exc:
+        return hub_error(exc.status, str(exc))
+    except (UploadError, authentication.TokenRefused) as exc:
+        return hub_error(exc.status, exc.message)
+
+
+async def read_token(request, distro, path, endpoint):
+    """`xet-read-token`: for whoever may read the distribution (its guard has let them by)."""
+    token, expires = access.issue(distro, path.repo, path.revision, "read")
+    return access.answer(request, endpoint, token, expires)
+
+
+async def _write_token(request, distro, path, endpoint):
+    await publishing_access.publisher(request, distro)
+    if not await resolver.hosted(distro, path.repo):
+        return hub_error(404, "Repository not found.", code="RepoNotFound")
+    token, expires = access.issue(distro, path.repo, path.revision, "write")
+    return access.answer(request, endpoint, token, expires)
+
+
+async def _cas(request, distro, path):
+    call = (path.version, path.kind)
+    if call not in hub.XET_PATHS:
+        return hub_error(404, f"This CAS has no {path.version}/{path.kind} API.")
+    if request.method not in METHODS.get(call, ()):
+        return hub_error(405, f"{request.method} is not allowed here.")
+    access.claims(
+        request, distro, "write" if request.method == "POST" and call in WRITES else "read"
+    )
+    if path.kind == "xorbs" and request.method == "POST":
+        return await xorbs.upload(request, path)
+    if path.kind == "xorbs":
+        return await xorbs.head(request, path)
+    if path.kind == "shards":
+        return await shards.upload(request, path)
+    return await dedupe.lookup(request, path)

@@ -1,0 +1,100 @@
+"""Where a xorb's bytes are, and reading them: from the stored files its spans point into, or
+from its staged blob until a shard has placed every chunk of it in files."""
+
+import itertools
+import os
+
+from django.core.files import File
+
+from pulpcore.plugin.util import get_domain
+
+from pulp_hugging_face.xet_format import XetError
+
+from ..xet_index import XetXorb
+
+BLOCK = 1 << 20
+STAGED = "xet/staged/"
+
+
+def storage():
+    return get_domain().get_storage()
+
+
+def stage(name, part_path):
+    """Move the file at `part_path` into storage as `name` (a move on file system storage)."""
+    where = storage()
+    if hasattr(where, "path"):
+        try:
+            target = where.path(name)
+        except NotImplementedError:
+            target = None
+        if target is not None:
+            os.makedirs(os.path.dirname(target), exist_ok=True)
+            os.replace(part_path, target)
+            return
+    with open(part_path, "rb") as handle:
+        where.save(name, File(handle))
+
+
+def unstage(xorb):
+    """Drop a xorb's staged blob (every chunk of it now lives in stored files)."""
+    if xorb.staged:
+        storage().delete(xorb.staged)
+        XetXorb.objects.filter(pk=xorb.pk).update(staged=None)
+        xorb.staged = None
+
+
+class Placed:
+    """A xorb with its spans loaded: which of its chunks Pulp can read, and their bytes."""
+
+    def __init__(self, xorb):
+        self.xorb = xorb
+        self.entries = xorb.entries()
+        self.offsets = [0, *itertools.accumulate(size for _hash, size in self.entries)]
+        self.spans = sorted(xorb.spans.select_related("artifact"), key=lambda s: s.start)
+
+    def covered(self):
+        """Whether spans place every chunk (the staged blob is then not needed)."""
+        return self._gap(0, len(self.entries)) is None
+
+    def holds(self, start, end):
+        return bool(self.xorb.staged) or self._gap(start, end) is None
+
+    def _gap(self, start, end):
+        at = start
+        for span in self.spans:
+            if span.start <= at < span.end:
+                at = span.end
+            if at >= end:
+                return None
+        return at if at < end else None
+
+    def read(self, start, end):
+        """Yield the bytes of chunks [start, end), uncompressed; XetError when Pulp lost some."""
+        at = start
+        while at < end:
+            span = max(
+                (s for s in self.spans if s.start <= at < s.end), key=lambda s: s.end, default=None
+            )
+            if span is not None:
+                stop = min(end, span.end)
+                offset = span.offset + self.offsets[at] - self.offsets[span.start]
+                yield from _read(span.artifact.file, offset, self.offsets[stop] - self.offsets[at])
+            elif self.xorb.staged:
+                stop = end
+                staged = storage().open(self.xorb.staged, "rb")
+                yield from _read(staged, self.offsets[at], self.offsets[stop] - self.offsets[at])
+            else:
+                raise XetError(f"Chunk {at} of xorb {self.xorb.hash} is no longer held here.")
+            at = stop
+
+
+def _read(opened, offset, length):
+    with opened.open("rb") if hasattr(opened, "open") else opened as handle:
+        handle.seek(offset)
+        while length > 0:
+            block = handle.read(min(BLOCK, length))
+            if not block:
+                raise XetError("A stored file is shorter than its Xet index says.", 500)
+            length -= len(block)
+            yield block

@@ -1,0 +1,101 @@
+"""Xorb uploads: received to a part file, every chunk decompressed and hashed and the xorb hash
+checked before anything is kept; kept uncompressed and staged until a shard places its chunks
+in files. Lies (another hash, truncation, bad compression, too big) are a 400; nothing stays."""
+
+import asyncio
+import os
+
+from aiohttp import web
+from asgiref.sync import sync_to_async
+from django.db import IntegrityError, transaction
+
+from pulpcore.plugin.util import get_domain_pk
+
+from pulp_hugging_face import xet_format as xet
+from pulp_hugging_face.xet_format import XetError
+
+from ..publishing.files import BLOCK, part_path
+from ..xet_index import ENTRY, XetChunk, XetXorb, packed
+from .reading import STAGED, stage
+
+FOOTER_ALLOWANCE = 1 << 20  # xet-core's index after the chunks: 40 bytes a chunk at most
+
+
+async def upload(request, path):
+    """`POST v1/xorbs/default/{hash}`: `{"was_inserted": bool}`."""
+    raw = xet.parse_hash(path.hash)
+    size = request.content_length
+    if size is None or size > xet.MAX_XORB_BYTES + FOOTER_ALLOWANCE:
+        raise XetError("A xorb upload needs a Content-Length of at most 64 MiB.")
+    if await sync_to_async(_known)(path.hash) is not None:
+        async for _chunk in request.content.iter_chunked(BLOCK):
+            pass
+        return web.json_response({"was_inserted": False})
+    received, unpacked = part_path(), part_path()
+    try:
+        await _receive(request.content, received, size)
+        loop = asyncio.get_running_loop()
+        entries = await loop.run_in_executor(None, _unpack, received, unpacked, raw)
+        inserted = await sync_to_async(_keep, thread_sensitive=False)(path.hash, entries, unpacked)
+    finally:
+        for name in (received, unpacked):
+            if os.path.exists(name):
+                os.unlink(name)
+    return web.json_response({"was_inserted": inserted})
+
+
+async def head(request, path):
+    """`HEAD v1/xorbs/default/{hash}`: 200 with the size of the xorb as served, else 404."""
+    xorb = await sync_to_async(_known)(path.hash)
+    if xorb is None:
+        raise XetError("No such xorb here.", 404)
+    served = xorb.size + xet.CHUNK_HEADER * (len(xorb.chunks) // ENTRY)
+    return web.Response(headers={"Content-Length": str(served)})
+
+
+async def _receive(stream, name, size):
+    loop, got = asyncio.get_running_loop(), 0
+    with open(name, "xb") as handle:
+        async for block in stream.iter_chunked(BLOCK):
+            got += len(block)
+            if got > size:
+                raise XetError("The xorb is longer than its Content-Length.")
+            await loop.run_in_executor(None, handle.write, block)
+    if got != size:
+        raise XetError(f"The xorb was cut short: {got} of {size} bytes.")
+
+
+def _unpack(received, unpacked, raw):
+    """Check a received xorb (every chunk, then the xorb hash) while writing its chunks
+    uncompressed to `unpacked`: their (hash, size) entries, or XetError."""
+    entries = []
+    with open(received, "rb") as source, open(unpacked, "xb") as target:
+        for data in xet.read_chunks(source.read):
+            entries.append((xet.chunk_hash(data), len(data)))
+            target.write(data)
+    if not entries:
+        raise XetError("A xorb needs at least one chunk.")
+    if xet.merkle_root(entries) != raw:
+        raise XetError("The xorb's chunks do not hash to the xorb hash it was uploaded as.")
+    return entries
+
+
+def _known(hash_hex):
+    return XetXorb.objects.filter(pulp_domain_id=get_domain_pk(), hash=hash_hex).first()
+
+
+def _keep(hash_hex, entries, unpacked):
+    name = f"{STAGED}{hash_hex}"
+    xorb = XetXorb(hash=hash_hex, chunks=packed(entries), size=sum(s for _h, s in entries))
+    xorb.staged = name
+    stage(name, unpacked)  # first: a xorb row always has its bytes somewhere
+    try:
+        with transaction.atomic():
+            xorb.save()
+    except IntegrityError:
+        return False  # uploaded meanwhile by another request (the same bytes, by their hash)
+    index = [
+        XetChunk(hash=xet.hash_hex(raw), xorb=xorb) for raw, _s in entries if xet.eligible(raw)
+    ]
+    XetChunk.objects.bulk_create(index, ignore_conflicts=True)
+    return True
