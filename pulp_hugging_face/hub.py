@@ -245,8 +245,8 @@ class LfsPath:
 
 XET_CAS = "xet-cas"  # a distribution's Xet CAS service lives under this segment of its endpoint
 XET_PATHS = {  # (version, kind): whether a hash follows (after the prefix named, if any)
-    ("v1", "xorbs"): "default",
-    ("v1", "chunks"): "default-merkledb",
+    ("v1", "xorbs"): ("default",),
+    ("v1", "chunks"): ("default-merkledb", "default"),  # the spec's; hf_xet 1.8's
     ("v1", "reconstructions"): "",
     ("v2", "reconstructions"): "",
     ("v1", "files"): "",
@@ -277,8 +277,8 @@ def _parse_xet(segments):
             raise HubPathError(f"Unknown Xet path under {kind!r}.")
         return XetPath(version, kind)
     if prefix:
-        if rest[:1] != [prefix]:
-            raise HubPathError(f"Unknown Xet prefix: {kind} takes {prefix!r}.")
+        if not rest or rest[0] not in prefix:
+            raise HubPathError(f"Unknown Xet prefix: {kind} takes {prefix[0]!r}.")
         rest = rest[1:]
     if len(rest) != 1 or not re.fullmatch(r"[0-9a-f]{64}", rest[0]):
         raise HubPathError("Malformed hash: 64 lowercase hexadecimal digits expected.")

@@ -76,8 +76,9 @@ def parse_upload(data):
         xorb, _flags, count = info[:3]
         entries = [reader.entry("<IIQ") for _ in range(count)]
         xorbs.append((xorb, tuple((raw, size) for raw, _at, size, _unused in entries)))
-    if len(data) - reader.at not in (0, footer_size):
-        raise XetError("Malformed shard: bytes follow its xorb listing.")
+    rest = len(data) - reader.at  # with a footer, lookup tables may come first (ignored here)
+    if (rest != 0) if footer_size == 0 else (rest < footer_size):
+        raise XetError("Malformed shard: what follows its xorb listing is not its footer.")
     return files, [XorbInfo(xorb, chunks) for xorb, chunks in xorbs]
 
 
@@ -99,19 +100,34 @@ def _file_info(reader, file_hash, flags, count):
 
 def dedupe_answer(xorbs, key, lifetime):
     """A shard listing `xorbs` ((hash, [(chunk hash, size), ...]) pairs, served uncompressed)
-    for global dedupe: chunk hashes keyed with `key`, no files, with its footer."""
+    for global dedupe: chunk hashes keyed with `key`, no files, with the lookup tables and the
+    footer clients read (xet-core's layout of the footer's spare fields)."""
     parts = [TAG + struct.pack("<QQ", HEADER_VERSION, FOOTER_SIZE), BOOKEND]
-    for xorb, chunks in xorbs:
-        total = sum(size for _hash, size in chunks)
-        parts.append(xorb + struct.pack("<IIII", 0, len(chunks), total, total + 8 * len(chunks)))
+    xorb_keys, chunk_keys, total = [], [], 0
+    for index, (xorb, chunks) in enumerate(xorbs):
+        size = sum(size for _hash, size in chunks)
+        total += size
+        parts.append(xorb + struct.pack("<IIII", 0, len(chunks), size, size + 8 * len(chunks)))
+        xorb_keys.append((_truncated(xorb), index))
         at = 0
-        for raw, size in chunks:
-            parts.append(keyed(key, raw) + struct.pack("<IIQ", at, size, 0))
+        for number, (raw, size) in enumerate(chunks):
+            hidden = keyed(key, raw)
+            parts.append(hidden + struct.pack("<IIQ", at, size, 0))
+            chunk_keys.append((_truncated(hidden), index, number))
             at += 8 + size
     parts.append(BOOKEND)
-    footer_at = sum(len(part) for part in parts)
-    cas_at = 2 * ENTRY
+    xorb_at = sum(len(part) for part in parts)
+    parts += [struct.pack("<QI", *entry) for entry in sorted(xorb_keys)]
+    chunk_at = xorb_at + 12 * len(xorb_keys)
+    parts += [struct.pack("<QII", *entry) for entry in sorted(chunk_keys)]
+    footer_at = chunk_at + 16 * len(chunk_keys)
     now = int(time.time())
-    footer = struct.pack("<QQQ", FOOTER_VERSION, ENTRY, cas_at) + bytes(48) + key
-    footer += struct.pack("<QQ", now, now + lifetime) + bytes(72) + struct.pack("<Q", footer_at)
+    footer = struct.pack("<QQQ", FOOTER_VERSION, ENTRY, 2 * ENTRY)
+    footer += struct.pack("<QQQQQQ", xorb_at, 0, xorb_at, len(xorb_keys), chunk_at, len(chunk_keys))
+    footer += key + struct.pack("<QQ", now, now + lifetime) + bytes(48)
+    footer += struct.pack("<QQQQ", total + 8 * len(chunk_keys), total, total, footer_at)
     return b"".join(parts) + footer
+
+
+def _truncated(raw):
+    return int.from_bytes(raw[:8], "little")

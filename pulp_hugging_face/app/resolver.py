@@ -142,7 +142,19 @@ async def answer_stored(request, distro, stored, path):
     the distribution's repository if that lacks it (pull-through keeps what it serves)."""
     if not stored.in_repository and distro.repository_version_id is None:
         await add_to_repository(distro, stored.content_artifact)
-    return await stored_file_response(request, stored, path.path_in_repo)
+    return await stored_file_response(
+        request, stored, path.path_in_repo, _xet(request, stored, path)
+    )
+
+
+def _xet(request, stored, path):
+    """The Hub's Xet headers for a file Xet clients may fetch here: its hash, and where to ask
+    for a read token (on the distribution's endpoint, as the client reached it)."""
+    if stored.xet_hash is None or "hf_endpoint" not in request:
+        return None
+    base = f"{request.scheme}://{request.host}{request['hf_endpoint']}"
+    refresh = f"{base}/{path.repo.api_path}/xet-read-token/{stored.commit}"
+    return {"X-Xet-Hash": stored.xet_hash, "Link": f'<{refresh}>; rel="xet-auth"'}
 
 
 async def pinned_ref(distro, repo, name):

@@ -93,10 +93,12 @@ class SendfileResponse(web.StreamResponse):
                 await self.write(chunk)
 
 
-async def stored_file_response(request, stored, path_in_repo):
-    """A stored file (stored_files.StoredFile) with the Hub's headers, its ETag's conditions
-    (`If-None-Match`, `If-Match`, `If-Range`) and one byte range; HEAD costs no storage read."""
+async def stored_file_response(request, stored, path_in_repo, extra=None):
+    """A stored file (stored_files.StoredFile) with the Hub's headers (and `extra`), its ETag's
+    conditions (`If-None-Match`, `If-Match`, `If-Range`) and one byte range; HEAD costs no
+    storage read."""
     headers = file_headers(stored.commit, stored.etag, stored.size, path_in_repo)
+    headers.update(extra or ())
     if refused := unmet_condition(request, stored.etag, headers):
         return refused
     if request.method == "HEAD":

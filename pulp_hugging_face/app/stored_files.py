@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from pulpcore.plugin.models import ContentArtifact, RemoteArtifact
 
 from .models import HuggingFaceContent
+from .xet_index import XetFile
 
 COMMIT_AT_ONCE = 20_000  # a commit's stored files loaded in one query, at most
 
@@ -25,6 +26,7 @@ class StoredFile:
     file_path: str | None  # on this host's file system; None in object storage
     content_artifact: ContentArtifact
     in_repository: bool
+    xet_hash: str | None = None  # when Xet clients may fetch it from this Pulp (xet_index.py)
 
     @property
     def content_pk(self):
@@ -120,12 +122,21 @@ def _files(commit, rows):
             files[path] = StoredFile(commit, etag, size, file_path, ca, in_repository)
         elif in_repository:
             unstored.append(ca)
+    _add_xet_hashes(files)
     remotes = _pinning_remotes(unstored) if unstored else {}
     for ca in unstored:
         if remote_pk := remotes.get(ca.pk):
             path, etag, size, _ = by_pk[ca.content_id]
             files[path] = OnDemandFile(commit, etag, size, remote_pk)
     return files
+
+
+def _add_xet_hashes(files):
+    by_artifact = {f.content_artifact.artifact_id: f for f in files.values()}
+    if by_artifact:
+        known = XetFile.objects.filter(artifact_id__in=by_artifact)
+        for artifact_id, xet_hash in known.values_list("artifact_id", "hash"):
+            by_artifact[artifact_id].xet_hash = xet_hash
 
 
 def _pinning_remotes(content_artifacts):

@@ -13,11 +13,13 @@ from pulp_hugging_face.xet_format import XetError
 from .. import authentication, resolver
 from ..publishing import access as publishing_access
 from ..responses import hub_error
-from . import access, dedupe, shards, xorbs
+from . import access, dedupe, reconstruction, shards, xorbs
 
 WRITES = {("v1", "xorbs"), ("v1", "shards"), ("v2", "shards")}
 METHODS = {("v1", "xorbs"): ("POST", "HEAD"), ("v1", "chunks"): ("GET",)}
 METHODS.update({("v1", "shards"): ("POST",), ("v2", "shards"): ("POST",)})
+METHODS.update({("v1", "reconstructions"): ("GET",), ("v2", "reconstructions"): ("GET",)})
+METHODS.update({("v1", "files"): ("HEAD",), ("v1", "fetch"): ("GET",)})
 
 
 def handles(path):
@@ -34,7 +36,7 @@ async def serve(request, distro, path, endpoint):
     try:
         if isinstance(path, hub.ApiPath):
             return await _write_token(request, distro, path, endpoint)
-        return await _cas(request, distro, path)
+        return await _cas(request, distro, path, access.cas_url(request, endpoint))
     except XetError as exc:
         return hub_error(exc.status, str(exc))
     except (UploadError, authentication.TokenRefused) as exc:
@@ -55,15 +57,20 @@ async def _write_token(request, distro, path, endpoint):
     return access.answer(request, endpoint, token, expires)
 
 
-async def _cas(request, distro, path):
+async def _cas(request, distro, path, cas_url):
     call = (path.version, path.kind)
     if call not in hub.XET_PATHS:
         return hub_error(404, f"This CAS has no {path.version}/{path.kind} API.")
     if request.method not in METHODS.get(call, ()):
         return hub_error(405, f"{request.method} is not allowed here.")
-    access.claims(
-        request, distro, "write" if request.method == "POST" and call in WRITES else "read"
-    )
+    if path.kind == "fetch":  # a signed URL from a reconstruction: no token
+        return await reconstruction.fetch(request, path)
+    scope = "write" if request.method == "POST" and call in WRITES else "read"
+    access.claims(request, distro, scope)
+    if path.kind == "reconstructions" and path.hash:
+        return await reconstruction.reconstruction(request, path, cas_url)
+    if path.kind == "files":
+        return await reconstruction.head_file(request, path)
     if path.kind == "xorbs" and request.method == "POST":
         return await xorbs.upload(request, path)
     if path.kind == "xorbs":

@@ -50,13 +50,18 @@ def claims(request, distro, scope):
     return found
 
 
+def cas_url(request, endpoint):
+    """The distribution's CAS, on the origin the client used."""
+    return f"{request.scheme}://{request.host}{endpoint}/{hub.XET_CAS}"
+
+
 def answer(request, endpoint, token, expires):
     """A token endpoint's answer, as the Hub gives it (JSON and headers)."""
-    cas_url = f"{request.scheme}://{request.host}{endpoint}/{hub.XET_CAS}"
+    cas = cas_url(request, endpoint)
     headers = {
-        "X-Xet-Cas-Url": cas_url,
+        "X-Xet-Cas-Url": cas,
         "X-Xet-Access-Token": token,
         "X-Xet-Token-Expiration": str(expires),
     }
-    body = {"accessToken": token, "exp": expires, "casUrl": cas_url}
+    body = {"accessToken": token, "exp": expires, "casUrl": cas}
     return web.json_response(body, headers=headers)
