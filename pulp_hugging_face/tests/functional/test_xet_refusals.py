@@ -1,0 +1,230 @@
+"""What the Xet protocol refuses, and that a refusal keeps nothing: tokens only for publishers,
+CAS calls only with the right Xet token, and every lie in a xorb or shard a 400."""
+
+import hashlib
+import os
+import socket
+import struct
+import time
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import lz4.frame
+import pytest
+import requests
+
+from pulp_hugging_face import xet_format as xet
+from pulp_hugging_face.pytest_plugin import unique
+from pulp_hugging_face.xet_shard import BOOKEND, TAG
+
+from .publishing import issue_token
+from .test_publishing import api_call, stored_artifacts
+
+
+def xorb_of(chunks, scheme=0):
+    if scheme == 0:
+        return b"".join(xet.chunk_header(len(c)) + c for c in chunks)
+    packed = [lz4.frame.compress(c) for c in chunks]
+    return b"".join(
+        b"\x00" + len(p).to_bytes(3, "little") + b"\x01" + len(c).to_bytes(3, "little") + p
+        for p, c in zip(packed, chunks)
+    )
+
+
+def entries(chunks):
+    return [(xet.chunk_hash(c), len(c)) for c in chunks]
+
+
+def shard_of(files, xorbs):
+    """files: (file hash, [(xorb, size, start, end, verification)], sha256 hex or None)."""
+    out = [TAG + struct.pack("<QQ", 2, 0)]
+    for file_hash, terms, sha256 in files:
+        flags = 1 << 31 | (1 << 30 if sha256 else 0)
+        out.append(file_hash + struct.pack("<IIQ", flags, len(terms), 0))
+        out += [x + struct.pack("<IIII", 0, size, s, e) for x, size, s, e, _v in terms]
+        out += [v + bytes(16) for *_t, v in terms]
+        if sha256:
+            out.append(xet.parse_hash(sha256) + bytes(16))
+    out.append(BOOKEND)
+    for xorb, chunk_entries in xorbs:
+        size = sum(s for _h, s in chunk_entries)
+        out.append(xorb + struct.pack("<IIII", 0, len(chunk_entries), size, size))
+        out += [h + struct.pack("<IIQ", 0, s, 0) for h, s in chunk_entries]
+    out.append(BOOKEND)
+    return b"".join(out)
+
+
+def whole_file(xorb, chunks, sha256=None):
+    """A shard entry for a file made of all of `chunks`, one term."""
+    found = entries(chunks)
+    check = xet.verification_hash([h for h, _s in found])
+    size = sum(len(c) for c in chunks)
+    sha256 = sha256 or hashlib.sha256(b"".join(chunks)).hexdigest()
+    return xet.file_hash(found), [(xorb, size, 0, len(chunks), check)], sha256
+
+
+class Cas:
+    """Raw CAS calls with a Xet token got the way hf_xet gets it."""
+
+    def __init__(self, hosted, repo_id, scope="write"):
+        answer = api_call(hosted, "GET", f"api/models/{repo_id}/xet-{scope}-token/main")
+        assert answer.status_code == 200, answer.text
+        self.url, self.token = answer.json()["casUrl"], answer.json()["accessToken"]
+
+    def call(self, method, path, token=..., **kwargs):
+        token = self.token if token is ... else token
+        headers = {"Authorization": f"Bearer {token}"} if token else {}
+        return requests.request(method, f"{self.url}/{path}", headers=headers, timeout=60, **kwargs)
+
+    def xorb(self, data, name, **kwargs):
+        return self.call("POST", f"v1/xorbs/default/{xet.hash_hex(name)}", data=data, **kwargs)
+
+    def has(self, name):
+        return self.call("HEAD", f"v1/xorbs/default/{xet.hash_hex(name)}").status_code == 200
+
+
+@pytest.fixture
+def repo_id(hosted):
+    name = unique("m")
+    created = api_call(hosted, "POST", "api/repos/create", json={"name": name, "organization": "t"})
+    assert created.status_code == 200, created.text
+    return f"t/{name}"
+
+
+def test_xet_tokens_go_to_publishers_with_a_cas_on_the_same_origin(
+    hosted, pulp_api, pulp_user, repo_id
+):
+    path = f"api/models/{repo_id}/xet-write-token/main"
+    assert api_call(hosted, "GET", path, token=None).status_code == 401
+    assert api_call(hosted, "GET", path, token="hf_" + "x" * 40).status_code == 401
+    reader = issue_token(pulp_api, hosted.user, scope="read")["token"]
+    assert api_call(hosted, "GET", path, token=reader).status_code == 403
+    stranger = issue_token(pulp_api, pulp_user())["token"]
+    assert api_call(hosted, "GET", path, token=stranger).status_code == 403
+    missing = api_call(hosted, "GET", f"api/models/t/{unique('none')}/xet-write-token/main")
+    assert (missing.status_code, missing.headers.get("X-Error-Code")) == (404, "RepoNotFound")
+    answer = api_call(hosted, "GET", path)
+    body = answer.json()
+    assert body["casUrl"] == f"{hosted.endpoint}/xet-cas" == answer.headers["X-Xet-Cas-Url"]
+    assert body["exp"] > time.time() and body["accessToken"].startswith("xet_")
+    read = api_call(hosted, "GET", f"api/models/{repo_id}/xet-read-token/main", token=None)
+    assert read.status_code == 200 and read.json()["casUrl"] == body["casUrl"]
+    host = urlsplit(hosted.endpoint)
+    other_name = requests.get(  # another host name for the same Pulp: its CAS URL follows
+        f"{hosted.endpoint}/{path}",
+        headers={"Authorization": f"Bearer {hosted.token}", "Host": f"pulp.example:{host.port}"},
+        timeout=30,
+    )
+    assert other_name.json()["casUrl"].startswith(f"http://pulp.example:{host.port}/")
+
+
+def test_cas_calls_need_the_right_xet_token(hosted, repo_id, hf_distribution):
+    chunks = [os.urandom(1000)]
+    name = xet.merkle_root(entries(chunks))
+    writer, reader = Cas(hosted, repo_id), Cas(hosted, repo_id, "read")
+    assert writer.xorb(xorb_of(chunks), name, token=None).status_code == 401
+    assert writer.xorb(xorb_of(chunks), name, token=hosted.token).status_code == 401  # a Pulp one
+    forged = writer.token[:-4] + "0000"
+    assert writer.xorb(xorb_of(chunks), name, token=forged).status_code == 401
+    assert reader.xorb(xorb_of(chunks), name).status_code == 403
+    other = hf_distribution()["endpoint"]  # another distribution's CAS
+    answer = requests.post(
+        f"{other}/xet-cas/v1/xorbs/default/{xet.hash_hex(name)}",
+        headers={"Authorization": f"Bearer {writer.token}"},
+        data=xorb_of(chunks),
+        timeout=30,
+    )
+    assert answer.status_code == 401
+    assert not writer.has(name)
+    assert writer.call("GET", "v1/nothing-here").status_code == 404
+
+
+def test_lying_xorbs_are_refused_and_leave_nothing(hosted, repo_id):
+    cas = Cas(hosted, repo_id)
+    chunks = [os.urandom(20_000), os.urandom(30_000)]
+    name = xet.merkle_root(entries(chunks))
+    good = xorb_of(chunks)
+    other = xet.merkle_root(entries([os.urandom(10)]))
+    lies = {
+        "another hash": (good, other),
+        "cut inside a chunk": (good[:-100], name),
+        "bad compression": (xorb_of(chunks, 1)[:20] + b"\x00" * 50, name),
+        "a chunk over 128 KiB": (
+            b"\x00"
+            + (200_000).to_bytes(3, "little")
+            + b"\x00"
+            + (200_000).to_bytes(3, "little")
+            + bytes(200_000),
+            name,
+        ),
+        "reordered chunks": (xorb_of(chunks[::-1]), name),
+    }
+    for what, (data, claimed) in lies.items():
+        answer = cas.xorb(data, claimed)
+        assert answer.status_code == 400, (what, answer.status_code, answer.text)
+        assert not cas.has(claimed), what
+    too_big = cas.xorb(b"\x00" * (66 << 20), name)
+    assert too_big.status_code == 400 and not cas.has(name)
+    assert cas.xorb(xorb_of(chunks, 1), name).json() == {"was_inserted": True}  # LZ4 too
+    assert cas.xorb(good, name).json() == {"was_inserted": False}
+    assert cas.has(name)
+
+
+def test_lying_shards_are_refused_and_keep_nothing(hosted, repo_id, pulp_api):
+    cas = Cas(hosted, repo_id)
+    chunks = [os.urandom(40_000), os.urandom(50_000)]
+    name = xet.merkle_root(entries(chunks))
+    assert cas.xorb(xorb_of(chunks), name).status_code == 200
+    real = hashlib.sha256(b"".join(chunks)).hexdigest()
+    file_hash, terms, sha256 = whole_file(name, chunks)
+    unknown = xet.merkle_root(entries([os.urandom(99)]))
+    (t,) = terms
+    lies = {
+        "a xorb never uploaded": ([(file_hash, [(unknown, *t[1:])], sha256)], []),
+        "a wrong verification hash": ([(file_hash, [(*t[:4], bytes(32))], sha256)], []),
+        "a wrong size": ([(file_hash, [(t[0], t[1] + 1, *t[2:])], sha256)], []),
+        "chunks past the xorb's end": ([(file_hash, [(t[0], t[1], 0, 3, t[4])], sha256)], []),
+        "a wrong file hash": ([(bytes(32), terms, sha256)], []),
+        "a wrong sha256": ([(file_hash, terms, "ab" * 32)], []),
+        "no sha256": ([(file_hash, terms, None)], []),
+        "a xorb listed with other chunks": ([], [(name, entries(chunks[:1]))]),
+    }
+    for version in ("v1", "v2"):
+        for what, (files, xorbs) in lies.items():
+            answer = cas.call("POST", f"{version}/shards", data=shard_of(files, xorbs))
+            if version == "v1":
+                assert answer.status_code == 400, (what, answer.text)
+            else:  # the status is sent before the check: the last line says how it ended
+                last = answer.text.splitlines()[-1]
+                assert last.startswith('{"type": "error"'), (what, answer.text)
+            assert stored_artifacts(pulp_api, real) == 0, what
+            assert stored_artifacts(pulp_api, "ab" * 32) == 0, what
+    assert cas.call("POST", "v1/shards", data=b"not a shard").status_code == 400
+    good = cas.call("POST", "v1/shards", data=shard_of([whole_file(name, chunks)], []))
+    assert good.status_code == 200, good.text
+    assert stored_artifacts(pulp_api, real) == 1
+    assert cas.call("HEAD", f"v1/files/{xet.hash_hex(file_hash)}").headers["Content-Length"] == str(
+        sum(len(c) for c in chunks)
+    )
+
+
+def test_a_xorb_upload_cut_off_mid_way_leaves_nothing(hosted, repo_id, pulp_stack):
+    cas = Cas(hosted, repo_id)
+    chunks = [os.urandom(100_000) for _ in range(20)]
+    name = xet.merkle_root(entries(chunks))
+    data = xorb_of(chunks)
+    parts = urlsplit(f"{cas.url}/v1/xorbs/default/{xet.hash_hex(name)}")
+    with socket.create_connection((parts.hostname, parts.port)) as cut:
+        cut.sendall(
+            f"POST {parts.path} HTTP/1.1\r\nHost: {parts.netloc}\r\n"
+            f"Authorization: Bearer {cas.token}\r\n"
+            f"Content-Length: {len(data)}\r\n\r\n".encode() + data[: len(data) // 2]
+        )
+    uploads = Path(pulp_stack["stack"].setting("WORKING_DIRECTORY")) / "hf-uploads"
+    for _ in range(50):
+        if not list(uploads.glob("*.part")):
+            break
+        time.sleep(0.1)
+    assert not list(uploads.glob("*.part"))
+    assert not cas.has(name)
+    assert cas.xorb(data, name).json() == {"was_inserted": True}
