@@ -306,7 +306,8 @@ def test_a_published_repo_shadows_the_upstream_one(hosted, fake_hub):
     assert result["theirs"][:2] == [404, "EntryNotFound"]
 
 
-def test_transformers_and_datasets_push_to_hub_and_load_back(hosted):
+@pytest.mark.parametrize("xet", [False, True], ids=["lfs", "xet"])
+def test_transformers_and_datasets_push_to_hub_and_load_back(hosted, xet):
     model_id, dataset_id = f"team/{unique('tok')}", f"team/{unique('ds')}"
     result = hosted.run(
         f"""
@@ -330,6 +331,7 @@ def test_transformers_and_datasets_push_to_hub_and_load_back(hosted):
         }}))
         """,
         HF_DATASETS_CACHE=str(hosted.folder / "datasets-cache"),
+        xet=xet,
     )
     assert result == {
         "ids": [2, 3],

@@ -120,3 +120,28 @@ def test_a_changed_revision_sends_only_changed_chunks_and_comes_back_by_xet(host
         assert hosted.run(download.format(0, str(v2)), xet=True, **reader)
         # hf_xet 1.8 keeps no chunk cache on this path: it fetches the whole file again
         assert proxy.bytes_down("/xet-cas/v1/fetch/") >= size
+
+
+def test_upload_folder_split_into_several_commits_through_xet(hosted, tmp_path):
+    root = tmp_path / "many"
+    files = {f"part-{n:03}.txt": f"row {n}\n".encode() for n in range(290)}
+    files.update({f"shards/w-{n}.bin": os.urandom(20_000) for n in range(12)})
+    for path, data in files.items():
+        (root / path).parent.mkdir(parents=True, exist_ok=True)
+        (root / path).write_bytes(data)
+    repo_id = f"team/{unique('model')}"
+    result = hosted.run(
+        f"""
+        import json
+        from huggingface_hub import HfApi
+        api = HfApi()
+        api.create_repo({repo_id!r})
+        api.upload_folder(repo_id={repo_id!r}, folder_path={str(root)!r})
+        print(json.dumps(len(api.list_repo_commits({repo_id!r}))))
+        """,
+        xet=True,
+    )
+    assert result >= 3  # the first commit, then the folder in two or more
+    got = read_back(hosted, repo_id)
+    expected = {path: hashlib.sha256(data).hexdigest() for path, data in files.items()}
+    assert {k: v for k, v in got.items() if k != ".gitattributes"} == expected
