@@ -356,6 +356,17 @@ def run(args, hub, endpoint, work, api, stack):
     import publish  # bench/ is on the path
 
     publish.measure(args, api, stack, work, sys.modules[__name__])
+    print("Xet publishing (bench/xet_publish.py) ...", flush=True)
+    import xet_publish  # bench/ is on the path
+
+    xet_publish.measure(XetArgs(args), api, stack, work, sys.modules[__name__])
+
+
+class XetArgs:
+    """bench/xet_publish.py's arguments from the benchmark's (sizes as publish.py takes them)."""
+
+    def __init__(self, args):
+        self.size_mib, self.rounds, self.changed_mib = args.size_mib, args.rounds, 256
 
 
 # -- HEAD with many stored files ------------------------------------------------------------------

@@ -34,17 +34,20 @@ def start_dav_nginx(bench, folder):
     return bench.start_nginx(folder, server_extra=dav, http_extra="client_max_body_size 0;")
 
 
-def client(code, endpoint, token, home):
-    """Run client code in its own interpreter (as users run it); its last line is JSON."""
+def client(code, endpoint, token, home, xet=False):
+    """Run client code in its own interpreter (as users run it); its last line is JSON. Without
+    `xet`, uploads take the LFS path (HF_HUB_DISABLE_XET=1)."""
     env = {k: v for k, v in os.environ.items() if not k.startswith(("HF_", "HUGGINGFACE_"))}
     env.update(
         HF_ENDPOINT=endpoint,
-        HF_TOKEN=token,
         HF_HOME=str(home),
-        HF_HUB_DISABLE_XET="1",
         HF_HUB_DISABLE_PROGRESS_BARS="1",
         HF_HUB_DISABLE_TELEMETRY="1",
     )
+    if token:
+        env["HF_TOKEN"] = token
+    if not xet:
+        env["HF_HUB_DISABLE_XET"] = "1"
     done = subprocess.run(
         [sys.executable, "-c", textwrap.dedent(code)], env=env, capture_output=True, text=True
     )

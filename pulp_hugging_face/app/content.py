@@ -14,7 +14,7 @@ from django.conf import settings
 
 from pulpcore.plugin.content import app
 
-from . import authentication, cache, heartbeat, inflight, peers, repository_adds, upstream
+from . import authentication, cache, heartbeat, inflight, peers, repository_adds, upstream, xet
 from .handler import PREFIX, HuggingFaceHandler
 
 log = logging.getLogger(__name__)
@@ -31,7 +31,13 @@ async def housekeeping():
         try:
             rows = await sync_to_async(cache.prune_remembered)()
             files = await asyncio.get_running_loop().run_in_executor(None, inflight.prune_inflight)
-            log.debug("Pruned %d remembered answers and %d in-flight files.", rows, files)
+            staged = await sync_to_async(xet.prune_staged)()
+            log.debug(
+                "Pruned %d remembered answers, %d in-flight files and %d staged xorbs.",
+                rows,
+                files,
+                staged,
+            )
         except Exception:
             log.exception("Pruning remembered answers failed; trying again later.")
         await asyncio.sleep(settings.HF_HOUSEKEEPING_INTERVAL)

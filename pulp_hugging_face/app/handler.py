@@ -92,7 +92,7 @@ class HuggingFaceHandler(Handler):
             except authentication.TokenRefused as exc:
                 return hub_error(exc.status, exc.message)
             await sync_to_async(pulpcore_internals.permit)(self, request, distro)
-        request["hf_endpoint"] = endpoint
+        request[resolver.ENDPOINT] = endpoint
         if xet.is_read_token(hub_path):
             return await xet.read_token(request, distro, hub_path, endpoint)
         try:

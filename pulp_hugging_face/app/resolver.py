@@ -9,7 +9,9 @@ database, then upstream, and remembers what it learned.
 
 from dataclasses import dataclass
 
+from aiohttp import web
 from asgiref.sync import sync_to_async
+from django.conf import settings
 
 from pulpcore.plugin.models import Remote
 
@@ -147,12 +149,15 @@ async def answer_stored(request, distro, stored, path):
     )
 
 
+ENDPOINT = web.RequestKey("hf_endpoint", str)  # the distribution's endpoint path, per request
+
+
 def _xet(request, stored, path):
     """The Hub's Xet headers for a file Xet clients may fetch here: its hash, and where to ask
     for a read token (on the distribution's endpoint, as the client reached it)."""
-    if stored.xet_hash is None or "hf_endpoint" not in request:
+    if stored.xet_hash is None or ENDPOINT not in request or not settings.HF_XET:
         return None
-    base = f"{request.scheme}://{request.host}{request['hf_endpoint']}"
+    base = f"{request.scheme}://{request.host}{request[ENDPOINT]}"
     refresh = f"{base}/{path.repo.api_path}/xet-read-token/{stored.commit}"
     return {"X-Xet-Hash": stored.xet_hash, "Link": f'<{refresh}>; rel="xet-auth"'}
 

@@ -14,3 +14,13 @@ HF_HOUSEKEEPING_INTERVAL = 3600
 # "http://10.0.0.5:24816"). When set, a download one host leads is followed by the others over
 # HTTP instead of fetched upstream again (see peers.py). None: each host downloads on its own.
 HF_PEER_ADDRESS = None
+
+# Speak Xet (huggingface.co/docs/xet): hand out Xet tokens, take Xet uploads (what `hf upload`
+# does whenever hf_xet is installed) and serve files uploaded through Xet to Xet clients. False:
+# the Xet endpoints answer 404, uploads need HF_HUB_DISABLE_XET=1 on the client (hf_xet has no
+# fallback of its own) and every download goes over plain HTTP.
+HF_XET = True
+
+# Seconds a xorb's staged bytes are kept when no shard placed them in files (a client that
+# uploaded xorbs and never finished); pruned by the content apps' housekeeping.
+HF_XET_STAGED_RETENTION = 24 * 3600

@@ -10,10 +10,13 @@ from pulp_hugging_face import hub
 from pulp_hugging_face.upload_protocol import UploadError
 from pulp_hugging_face.xet_format import XetError
 
+from django.conf import settings
+
 from .. import authentication, resolver
 from ..publishing import access as publishing_access
 from ..responses import hub_error
 from . import access, dedupe, reconstruction, shards, xorbs
+from .reading import prune_staged  # noqa: F401 (the content app's housekeeping calls it)
 
 WRITES = {("v1", "xorbs"), ("v1", "shards"), ("v2", "shards")}
 METHODS = {("v1", "xorbs"): ("POST", "HEAD"), ("v1", "chunks"): ("GET",)}
@@ -32,7 +35,12 @@ def is_read_token(path):
     return isinstance(path, hub.ApiPath) and path.endpoint == "xet-read-token"
 
 
+OFF = "Xet is turned off on this Pulp: upload with HF_HUB_DISABLE_XET=1 (the LFS protocol)."
+
+
 async def serve(request, distro, path, endpoint):
+    if not settings.HF_XET:
+        return hub_error(404, OFF)
     try:
         if isinstance(path, hub.ApiPath):
             return await _write_token(request, distro, path, endpoint)
@@ -45,6 +53,8 @@ async def serve(request, distro, path, endpoint):
 
 async def read_token(request, distro, path, endpoint):
     """`xet-read-token`: for whoever may read the distribution (its guard has let them by)."""
+    if not settings.HF_XET:
+        return hub_error(404, OFF)
     token, expires = access.issue(distro, path.repo, path.revision, "read")
     return access.answer(request, endpoint, token, expires)
 

@@ -3,8 +3,11 @@ from its staged blob until a shard has placed every chunk of it in files."""
 
 import itertools
 import os
+from datetime import timedelta
 
+from django.conf import settings
 from django.core.files import File
+from django.utils import timezone
 
 from pulpcore.plugin.util import get_domain
 
@@ -18,6 +21,10 @@ STAGED = "xet/staged/"
 
 def storage():
     return get_domain().get_storage()
+
+
+def storage_of(xorb):
+    return xorb.pulp_domain.get_storage()
 
 
 def stage(name, part_path):
@@ -42,6 +49,21 @@ def unstage(xorb):
         storage().delete(xorb.staged)
         XetXorb.objects.filter(pk=xorb.pk).update(staged=None)
         xorb.staged = None
+
+
+def prune_staged():
+    """Drop staged bytes no shard placed in files within HF_XET_STAGED_RETENTION: xorbs with
+    no chunk in a stored file go, the others keep what files hold. The number dropped."""
+    since = timezone.now() - timedelta(seconds=settings.HF_XET_STAGED_RETENTION)
+    dropped = 0
+    for xorb in XetXorb.objects.filter(staged__isnull=False, created__lt=since):
+        storage_of(xorb).delete(xorb.staged)
+        if xorb.spans.exists():
+            XetXorb.objects.filter(pk=xorb.pk).update(staged=None)
+        else:
+            xorb.delete()
+        dropped += 1
+    return dropped
 
 
 class Placed:

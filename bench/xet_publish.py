@@ -1,0 +1,196 @@
+"""Xet: the stock client (hf_xet as installed) publishing through Pulp, against baselines in the
+same run.
+
+    .venv/bin/python bench/xet_publish.py [--size-mib 1024] [--changed-mib 256] [--rounds 2]
+
+(`make bench` runs it too, after bench/publish.py.) Reports:
+
+- `upload_file` of a random `--size-mib` file through Xet against `curl -T` of the same bytes to
+  nginx: target <= 1.5x (skipped without nginx)
+- a second revision of a `--changed-mib` file with 1 % of its bytes changed, uploaded from a
+  fresh client cache: xorb bytes on the wire / file size, target <= 10 % (global dedupe)
+- a Xet download of that second revision by a client that fetched the first: bytes on the wire
+  / file size, target <= 10 % (depends on the client's chunk cache)
+- what Xet keeps beside the artifacts (index tables, staged blobs) / bytes uploaded
+"""
+
+import argparse
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import uuid
+from pathlib import Path
+
+from publish import client, curl_put_seconds, publishing_endpoint, start_dav_nginx
+
+from pulp_hugging_face.tests.functional.counting_proxy import CountingProxy
+
+
+def random_file(path, size_mib):
+    with open(path, "wb") as out:
+        for _ in range(size_mib):
+            out.write(os.urandom(1 << 20))
+
+
+def changed_copy(source, target, fraction=0.01, places=8):
+    data = bytearray(source.read_bytes())
+    run = int(len(data) * fraction / places)
+    for place in range(places):
+        at = (2 * place + 1) * len(data) // (2 * places)
+        data[at : at + run] = os.urandom(run)
+    target.write_bytes(bytes(data))
+
+
+def xet_client(code, endpoint, token, home):
+    return client(code, endpoint, token, home, xet=True)
+
+
+def upload(endpoint, token, home, path, repo, create=True):
+    return xet_client(
+        f"""
+        import json, time
+        from huggingface_hub import HfApi
+        api = HfApi()
+        if {create!r}:
+            api.create_repo({repo!r}, exist_ok=True)
+        started = time.perf_counter()
+        api.upload_file(path_or_fileobj={str(path)!r}, path_in_repo="weights.bin", repo_id={repo!r})
+        print(json.dumps(time.perf_counter() - started))
+        """,
+        endpoint,
+        token,
+        home,
+    )
+
+
+def download(endpoint, home, repo, revision_index):
+    return xet_client(
+        f"""
+        import json
+        from huggingface_hub import hf_hub_download, list_repo_commits
+        commits = [c.commit_id for c in list_repo_commits({repo!r})]
+        revision = commits[{revision_index}]
+        print(json.dumps(hf_hub_download({repo!r}, "weights.bin", revision=revision)))
+        """,
+        endpoint,
+        None,
+        home,
+    )
+
+
+def measure(args, api, stack, work, bench):
+    report = bench.report
+    endpoint, token = publishing_endpoint(api, f"bench-xet-{uuid.uuid4().hex[:8]}")
+    upload_ratio(args, endpoint, token, stack, work, bench)
+    changed_revision(args, endpoint, token, work, report)
+    overhead(stack, report, uploaded_mib=args.size_mib * args.rounds + 2 * args.changed_mib)
+
+
+def upload_ratio(args, endpoint, token, stack, work, bench):
+    big = work / "xet-upload.bin"
+    nginx, nginx_url = start_dav_nginx(bench, work / "dav")
+    pulp, base = [], []
+    try:
+        for round_ in range(args.rounds):
+            random_file(big, args.size_mib)
+            if nginx:
+                base.append(curl_put_seconds(f"{nginx_url}/x{round_}.bin", big))
+                for put in (work / "dav").iterdir():
+                    put.unlink()
+            repo = f"bench/xet-{uuid.uuid4().hex[:8]}"
+            pulp.append(upload(endpoint, token, work / f"home-{round_}", big, repo))
+            print(f"  Xet upload of {args.size_mib} MiB: Pulp {pulp[-1]:.2f} s", flush=True)
+    finally:
+        if nginx:
+            nginx.terminate()
+            nginx.wait()
+        big.unlink(missing_ok=True)
+    if base:
+        ratio = min(pulp) / min(base)
+        label = f"Xet upload_file {args.size_mib} MiB / curl -T to nginx"
+        bench.report(label, ratio, "x", "<= 1.5x", ratio <= 1.5)
+
+
+def changed_revision(args, endpoint, token, work, report):
+    first, second = work / "first.bin", work / "second.bin"
+    random_file(first, args.changed_mib)
+    changed_copy(first, second)
+    size = first.stat().st_size
+    repo = f"bench/changed-{uuid.uuid4().hex[:8]}"
+    upload(endpoint, token, work / "home-first", first, repo)
+    with CountingProxy(endpoint) as proxy:
+        upload(proxy.endpoint, token, work / "home-second", second, repo, create=False)
+        sent = proxy.bytes_up("/xet-cas/v1/xorbs/") / size
+        label = f"Xet upload of a 1 %-changed {args.changed_mib} MiB revision: bytes sent / size"
+        report(label, 100 * sent, "%", "<= 10 %", sent <= 0.10)
+        reader = work / "home-reader"
+        download(proxy.endpoint, reader, repo, 1)
+        proxy.log.clear()
+        got = download(proxy.endpoint, reader, repo, 0)
+        assert Path(got).read_bytes() == second.read_bytes()
+        fetched = proxy.bytes_down("/xet-cas/v1/fetch/") / size
+        label = "Xet download of that revision after the first: bytes fetched / size"
+        report(label, 100 * fetched, "%", "<= 10 %", fetched <= 0.10)
+    first.unlink()
+    second.unlink()
+
+
+def overhead(stack, report, uploaded_mib):
+    database = stack.database()
+    query = (
+        "select coalesce(sum(pg_total_relation_size(c.oid)), 0) from pg_class c "
+        "where c.relname like 'hugging_face_xet%' and c.relkind = 'r'"
+    )
+    tables = subprocess.run(
+        [
+            "psql",
+            "-h",
+            database["HOST"],
+            "-p",
+            str(database["PORT"]),
+            "-U",
+            database["USER"],
+            "-d",
+            database["NAME"],
+            "-tAc",
+            query,
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.strip()
+    staged_dir = Path(stack.setting("MEDIA_ROOT")) / "xet"
+    staged = sum(p.stat().st_size for p in staged_dir.rglob("*") if p.is_file())
+    kept = (int(tables) + staged) / (1 << 20)
+    share = 100 * kept / uploaded_mib
+    print(f"  Xet index {int(tables) / (1 << 20):.1f} MiB, staged {staged / (1 << 20):.1f} MiB")
+    report("Xet data kept beside the artifacts / bytes uploaded", share, "%", "< 1 %", share < 1)
+
+
+def main():
+    import benchmark  # bench/ is on the path
+
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--size-mib", type=int, default=1024)
+    parser.add_argument("--changed-mib", type=int, default=256)
+    parser.add_argument("--rounds", type=int, default=2)
+    args = parser.parse_args()
+    stack = benchmark.main_stack()
+    stack.devstack("run")
+    api = benchmark.PulpApi(stack.api)
+    work = Path(tempfile.mkdtemp(prefix="hf-bench-xet-"))
+    try:
+        measure(args, api, stack, work, benchmark)
+    finally:
+        api.cleanup()
+        shutil.rmtree(work, ignore_errors=True)
+    print("\n| measurement | result | target | |\n|---|---|---|---|")
+    for row in benchmark.RESULTS:
+        print("| " + " | ".join(row) + " |")
+    return 0 if all(row[3] == "ok" for row in benchmark.RESULTS) else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
