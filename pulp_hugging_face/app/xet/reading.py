@@ -112,7 +112,14 @@ class Placed:
 
 
 def _read(opened, offset, length):
-    with opened.open("rb") if hasattr(opened, "open") else opened as handle:
+    try:
+        yield from _read_open(opened, offset, length)
+    except FileNotFoundError:  # staged bytes placed (and dropped) by another shard meanwhile
+        raise XetError("These chunks just moved into a stored file: try again.", 503)
+
+
+def _read_open(opened, offset, length):
+    with opened.open("rb") as handle:
         handle.seek(offset)
         while length > 0:
             block = handle.read(min(BLOCK, length))
