@@ -16,14 +16,12 @@ same run.
 
 import argparse
 import os
-import shutil
 import subprocess
 import sys
-import tempfile
 import uuid
 from pathlib import Path
 
-from publish import client, curl_put_seconds, publishing_endpoint, start_dav_nginx
+from publish import client, curl_put_seconds, publishing_endpoint, standalone, start_dav_nginx
 
 from pulp_hugging_face.tests.functional.counting_proxy import CountingProxy
 
@@ -170,26 +168,11 @@ def overhead(stack, report, uploaded_mib):
 
 
 def main():
-    import benchmark  # bench/ is on the path
-
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--size-mib", type=int, default=1024)
     parser.add_argument("--changed-mib", type=int, default=256)
     parser.add_argument("--rounds", type=int, default=2)
-    args = parser.parse_args()
-    stack = benchmark.main_stack()
-    stack.devstack("run")
-    api = benchmark.PulpApi(stack.api)
-    work = Path(tempfile.mkdtemp(prefix="hf-bench-xet-"))
-    try:
-        measure(args, api, stack, work, benchmark)
-    finally:
-        api.cleanup()
-        shutil.rmtree(work, ignore_errors=True)
-    print("\n| measurement | result | target | |\n|---|---|---|---|")
-    for row in benchmark.RESULTS:
-        print("| " + " | ".join(row) + " |")
-    return 0 if all(row[3] == "ok" for row in benchmark.RESULTS) else 1
+    return standalone(measure, parser.parse_args())
 
 
 if __name__ == "__main__":

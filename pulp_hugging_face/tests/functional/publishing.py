@@ -3,10 +3,14 @@ their own process against a distribution, as users run them (`HF_ENDPOINT`, `HF_
 
 import json
 import os
+import socket
 import subprocess
 import sys
 import textwrap
+import time
 import uuid
+from pathlib import Path
+from urllib.parse import urlsplit
 
 import requests
 
@@ -118,3 +122,25 @@ class Hosted:
 
     def latest_version(self):
         return self.api.get(self.repository["pulp_href"])["latest_version_href"]
+
+
+def send_half_and_hang_up(url, method, data, headers=()):
+    """Start a `method` of `data` to `url`, send half of it, and close the connection."""
+    parts = urlsplit(url)
+    head = "".join(f"{name}: {value}\r\n" for name, value in headers)
+    with socket.create_connection((parts.hostname, parts.port)) as cut:
+        cut.sendall(
+            f"{method} {parts.path}?{parts.query} HTTP/1.1\r\nHost: {parts.netloc}\r\n{head}"
+            f"Content-Length: {len(data)}\r\n\r\n".encode() + data[: len(data) // 2]
+        )
+
+
+def part_files_left(pulp_stack):
+    """Whether upload part files are left in the content app's working directory (after
+    waiting up to 5 s for the server to drop them)."""
+    uploads = Path(pulp_stack["stack"].setting("WORKING_DIRECTORY")) / "hf-uploads"
+    for _ in range(50):
+        if not list(uploads.glob("*.part")):
+            return False
+        time.sleep(0.1)
+    return True

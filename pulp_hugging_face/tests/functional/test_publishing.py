@@ -3,8 +3,6 @@ and reading it all back with the Hub gone: the Hub's protocol, git's ids, one ve
 
 import hashlib
 import os
-import time
-from pathlib import Path
 
 import pytest
 import requests
@@ -12,7 +10,7 @@ import requests
 from pulp_hugging_face import hub
 from pulp_hugging_face.pytest_plugin import unique, upstream_calls
 
-from .publishing import run_hf
+from .publishing import part_files_left, run_hf, send_half_and_hang_up
 
 
 @pytest.fixture
@@ -252,9 +250,6 @@ def stored_artifacts(pulp_api, oid):
 
 
 def test_lfs_uploads_are_checked_and_a_cut_upload_leaves_nothing(hosted, pulp_api, pulp_stack):
-    import socket
-    from urllib.parse import urlsplit
-
     repo_id = f"team/{unique('m')}"
     data = os.urandom(200_000)
     oid, url = lfs_upload_url(hosted, repo_id, data)
@@ -264,18 +259,8 @@ def test_lfs_uploads_are_checked_and_a_cut_upload_leaves_nothing(hosted, pulp_ap
     )
     assert requests.put(url, data=os.urandom(200_000), timeout=30).status_code == 400  # other bytes
     assert requests.put(url, data=data + b"more", timeout=30).status_code == 400
-    parts = urlsplit(url)
-    with socket.create_connection((parts.hostname, parts.port)) as cut:  # stops half-way
-        cut.sendall(
-            f"PUT {parts.path}?{parts.query} HTTP/1.1\r\nHost: {parts.netloc}\r\n"
-            f"Content-Length: {len(data)}\r\n\r\n".encode() + data[: len(data) // 2]
-        )
-    uploads = Path(pulp_stack["stack"].setting("WORKING_DIRECTORY")) / "hf-uploads"
-    for _ in range(50):
-        if not list(uploads.glob("*.part")):
-            break
-        time.sleep(0.1)
-    assert not list(uploads.glob("*.part"))
+    send_half_and_hang_up(url, "PUT", data)
+    assert not part_files_left(pulp_stack)
     assert stored_artifacts(pulp_api, oid) == 0
     assert requests.put(url, data=data, timeout=30).status_code == 200
     assert stored_artifacts(pulp_api, oid) == 1

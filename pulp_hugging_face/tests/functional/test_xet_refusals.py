@@ -3,10 +3,8 @@ CAS calls only with the right Xet token, and every lie in a xorb or shard a 400.
 
 import hashlib
 import os
-import socket
 import struct
 import time
-from pathlib import Path
 from urllib.parse import urlsplit
 
 import lz4.frame
@@ -17,7 +15,7 @@ from pulp_hugging_face import xet_format as xet
 from pulp_hugging_face.pytest_plugin import unique
 from pulp_hugging_face.xet_shard import BOOKEND, TAG
 
-from .publishing import issue_token
+from .publishing import issue_token, part_files_left, send_half_and_hang_up
 from .test_publishing import api_call, stored_artifacts
 
 
@@ -213,18 +211,8 @@ def test_a_xorb_upload_cut_off_mid_way_leaves_nothing(hosted, repo_id, pulp_stac
     chunks = [os.urandom(100_000) for _ in range(20)]
     name = xet.merkle_root(entries(chunks))
     data = xorb_of(chunks)
-    parts = urlsplit(f"{cas.url}/v1/xorbs/default/{xet.hash_hex(name)}")
-    with socket.create_connection((parts.hostname, parts.port)) as cut:
-        cut.sendall(
-            f"POST {parts.path} HTTP/1.1\r\nHost: {parts.netloc}\r\n"
-            f"Authorization: Bearer {cas.token}\r\n"
-            f"Content-Length: {len(data)}\r\n\r\n".encode() + data[: len(data) // 2]
-        )
-    uploads = Path(pulp_stack["stack"].setting("WORKING_DIRECTORY")) / "hf-uploads"
-    for _ in range(50):
-        if not list(uploads.glob("*.part")):
-            break
-        time.sleep(0.1)
-    assert not list(uploads.glob("*.part"))
+    url = f"{cas.url}/v1/xorbs/default/{xet.hash_hex(name)}"
+    send_half_and_hang_up(url, "POST", data, [("Authorization", f"Bearer {cas.token}")])
+    assert not part_files_left(pulp_stack)
     assert not cas.has(name)
     assert cas.xorb(data, name).json() == {"was_inserted": True}

@@ -143,3 +143,47 @@ def test_is_commit():
     assert not hub.is_commit(COMMIT[:-1])
     assert not hub.is_commit("main")
     assert not hub.is_commit(None)
+
+
+HASH = "0123456789abcdef" * 4
+
+
+@pytest.mark.parametrize(
+    "raw, expected",
+    [
+        (f"xet-cas/v1/xorbs/default/{HASH}", hub.XetPath("v1", "xorbs", HASH)),
+        (f"xet-cas/v1/chunks/default-merkledb/{HASH}", hub.XetPath("v1", "chunks", HASH)),
+        (f"xet-cas/v1/chunks/default/{HASH}", hub.XetPath("v1", "chunks", HASH)),  # hf_xet 1.8
+        (f"xet-cas/v2/reconstructions/{HASH}", hub.XetPath("v2", "reconstructions", HASH)),
+        ("xet-cas/v1/reconstructions", hub.XetPath("v1", "reconstructions")),
+        ("xet-cas/v2/shards", hub.XetPath("v2", "shards")),
+        (f"xet-cas/v1/xorb-grants/default/{HASH}", hub.XetPath("v1", "xorb-grants")),  # a 404
+        (
+            "api/models/org/m/xet-write-token/main",
+            hub.ApiPath(hub.Repo("model", "org/m"), "xet-write-token", "main"),
+        ),
+        # a model repo named xet-cas/v1 keeps its files
+        (
+            "xet-cas/v1/resolve/main/a.txt",
+            hub.ResolvePath(hub.Repo("model", "xet-cas/v1"), "main", "a.txt"),
+        ),
+    ],
+)
+def test_xet_paths(raw, expected):
+    assert hub.parse_url_path(raw) == expected
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        f"xet-cas/v1/xorbs/default/{HASH[:-1]}",
+        f"xet-cas/v1/xorbs/default/{HASH.upper()}",
+        f"xet-cas/v1/xorbs/other/{HASH}",
+        f"xet-cas/v1/xorbs/default/{HASH}/more",
+        "xet-cas/v1/shards/extra",
+        "xet-cas/v1/files",
+    ],
+)
+def test_malformed_xet_paths_are_the_grammar_error(raw):
+    with pytest.raises(hub.HubPathError):
+        hub.parse_url_path(raw)
