@@ -31,16 +31,14 @@ async def upload(request, path):
         async for _chunk in request.content.iter_chunked(BLOCK):
             pass
         return web.json_response({"was_inserted": False})
-    received, unpacked = part_path(), part_path()
+    unpacked = part_path()
     try:
-        await _receive(request.content, received, size)
-        loop = asyncio.get_running_loop()
-        entries = await loop.run_in_executor(None, _unpack, received, unpacked, raw)
+        body = _Body(request.content, asyncio.get_running_loop(), size)
+        entries = await body.loop.run_in_executor(None, _unpack, body, unpacked, raw)
         inserted = await sync_to_async(_keep, thread_sensitive=False)(path.hash, entries, unpacked)
     finally:
-        for name in (received, unpacked):
-            if os.path.exists(name):
-                os.unlink(name)
+        if os.path.exists(unpacked):
+            os.unlink(unpacked)
     return web.json_response({"was_inserted": inserted})
 
 
@@ -53,26 +51,46 @@ async def head(request, path):
     return web.Response(headers={"Content-Length": str(served)})
 
 
-async def _receive(stream, name, size):
-    loop, got = asyncio.get_running_loop(), 0
-    with open(name, "xb") as handle:
-        async for block in stream.iter_chunked(BLOCK):
-            got += len(block)
-            if got > size:
-                raise XetError("The xorb is longer than its Content-Length.")
-            await loop.run_in_executor(None, handle.write, block)
-    if got != size:
-        raise XetError(f"The xorb was cut short: {got} of {size} bytes.")
+class _Body:
+    """A request body read from a worker thread as it arrives (`read(n)`), in blocks, checked
+    against its Content-Length: no copy of it on disk."""
+
+    def __init__(self, stream, loop, size):
+        self.stream, self.loop, self.size = stream, loop, size
+        self.got, self.pending, self.at = 0, b"", 0
+
+    def _more(self):
+        block = asyncio.run_coroutine_threadsafe(self.stream.read(BLOCK), self.loop).result()
+        self.got += len(block)
+        if self.got > self.size:
+            raise XetError("The xorb is longer than its Content-Length.")
+        self.pending, self.at = self.pending[self.at :] + block, 0
+        return bool(block)
+
+    def read(self, wanted):
+        while len(self.pending) - self.at < wanted and self._more():
+            pass
+        data = self.pending[self.at : self.at + wanted]
+        self.at += len(data)
+        return data
+
+    def finish(self):
+        """Read what is left (xet-core's index after the chunks); XetError when cut short."""
+        while self._more():
+            self.pending, self.at = b"", 0
+        if self.got != self.size:
+            raise XetError(f"The xorb was cut short: {self.got} of {self.size} bytes.")
 
 
-def _unpack(received, unpacked, raw):
-    """Check a received xorb (every chunk, then the xorb hash) while writing its chunks
+def _unpack(body, unpacked, raw):
+    """Check a xorb as it arrives (every chunk, then the xorb hash) while writing its chunks
     uncompressed to `unpacked`: their (hash, size) entries, or XetError."""
     entries = []
-    with open(received, "rb") as source, open(unpacked, "xb") as target:
-        for data in xet.read_chunks(source.read):
+    with open(unpacked, "xb") as target:
+        for data in xet.read_chunks(body.read):
             entries.append((xet.chunk_hash(data), len(data)))
             target.write(data)
+    body.finish()
     if not entries:
         raise XetError("A xorb needs at least one chunk.")
     if xet.merkle_root(entries) != raw:
