@@ -69,9 +69,9 @@ class Cas:
         assert answer.status_code == 200, answer.text
         self.url, self.token = answer.json()["casUrl"], answer.json()["accessToken"]
 
-    def call(self, method, path, token=..., **kwargs):
+    def call(self, method, path, token=..., headers=(), **kwargs):
         token = self.token if token is ... else token
-        headers = {"Authorization": f"Bearer {token}"} if token else {}
+        headers = {**dict(headers), **({"Authorization": f"Bearer {token}"} if token else {})}
         return requests.request(method, f"{self.url}/{path}", headers=headers, timeout=60, **kwargs)
 
     def xorb(self, data, name, **kwargs):
@@ -216,3 +216,49 @@ def test_a_xorb_upload_cut_off_mid_way_leaves_nothing(hosted, repo_id, pulp_stac
     assert not part_files_left(pulp_stack)
     assert not cas.has(name)
     assert cas.xorb(data, name).json() == {"was_inserted": True}
+
+
+def fetched(plan):
+    """The bytes a reconstruction plan stands for, fetched as hf_xet does (url_range)."""
+    chunks = {}
+    for xorb, entries in plan["fetch_info"].items():
+        for entry in entries:
+            span = entry["url_range"]
+            answer = requests.get(
+                entry["url"], headers={"Range": f"bytes={span['start']}-{span['end']}"}, timeout=30
+            )
+            assert answer.status_code == 206, answer.text
+            data, index = answer.content, entry["range"]["start"]
+            while data:
+                size = int.from_bytes(data[5:8], "little")
+                chunks[(xorb, index)] = data[8 : 8 + size]
+                data, index = data[8 + size :], index + 1
+    out = b"".join(
+        chunks[(term["hash"], i)]
+        for term in plan["terms"]
+        for i in range(term["range"]["start"], term["range"]["end"])
+    )
+    return out[plan["offset_into_first_range"] :]
+
+
+def test_reconstructions_take_ranges_and_fetch_urls_are_signed(hosted, repo_id):
+    cas = Cas(hosted, repo_id)
+    chunks = [os.urandom(30_000) for _ in range(6)]
+    name = xet.merkle_root(entries(chunks))
+    assert cas.xorb(xorb_of(chunks, 1), name).status_code == 200
+    file_hash = whole_file(name, chunks)[0]
+    assert cas.call("POST", "v1/shards", data=shard_of([whole_file(name, chunks)], [])).ok
+    data, path = b"".join(chunks), f"v1/reconstructions/{xet.hash_hex(file_hash)}"
+    assert fetched(cas.call("GET", path).json()) == data
+    for first, last in ((0, 0), (29_999, 30_000), (45_000, 100_000), (170_000, 10**9)):
+        plan = cas.call("GET", path, headers={"Range": f"bytes={first}-{last}"}).json()
+        assert fetched(plan)[: last - first + 1] == data[first : last + 1], (first, last)
+        assert len(plan["terms"][0]) == 3 and plan["terms"][0]["unpacked_length"] <= len(data)
+    assert cas.call("GET", path, headers={"Range": f"bytes={len(data)}-"}).status_code == 416
+    assert cas.call("GET", path, headers={"Range": "bytes=x-1"}).status_code == 400
+    assert cas.call("GET", path, token=None).status_code == 401
+    assert cas.call("GET", f"v1/reconstructions/{'0' * 64}").status_code == 404
+    assert cas.call("GET", f"v2/reconstructions/{xet.hash_hex(file_hash)}").status_code == 404
+    url = cas.call("GET", path).json()["fetch_info"][xet.hash_hex(name)][0]["url"]
+    assert requests.get(url.replace("chunks=0-", "chunks=1-"), timeout=30).status_code == 403
+    assert requests.get(url.replace("signature=", "signature=0"), timeout=30).status_code == 403
