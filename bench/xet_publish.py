@@ -81,9 +81,14 @@ def download(endpoint, home, repo, revision_index):
 def measure(args, api, stack, work, bench):
     report = bench.report
     endpoint, token = publishing_endpoint(api, f"bench-xet-{uuid.uuid4().hex[:8]}")
+    before = kept_bytes(stack)
     upload_ratio(args, endpoint, token, stack, work, bench)
     changed_revision(args, endpoint, token, work, report)
-    overhead(stack, report, uploaded_mib=args.size_mib * args.rounds + 2 * args.changed_mib)
+    uploaded = (args.size_mib * args.rounds + 2 * args.changed_mib) << 20
+    tables, staged = (now - then for now, then in zip(kept_bytes(stack), before))
+    print(f"  Xet index {tables / (1 << 20):.1f} MiB, staged {staged / (1 << 20):.1f} MiB")
+    share = 100 * (tables + staged) / uploaded
+    report("Xet data kept beside the artifacts / bytes uploaded", share, "%", "< 1 %", share < 1)
 
 
 def upload_ratio(args, endpoint, token, stack, work, bench):
@@ -135,36 +140,20 @@ def changed_revision(args, endpoint, token, work, report):
     second.unlink()
 
 
-def overhead(stack, report, uploaded_mib):
+def kept_bytes(stack):
+    """(bytes of the Xet tables, bytes of staged xorbs) of the stack now."""
     database = stack.database()
     query = (
         "select coalesce(sum(pg_total_relation_size(c.oid)), 0) from pg_class c "
         "where c.relname like 'hugging_face_xet%' and c.relkind = 'r'"
     )
-    tables = subprocess.run(
-        [
-            "psql",
-            "-h",
-            database["HOST"],
-            "-p",
-            str(database["PORT"]),
-            "-U",
-            database["USER"],
-            "-d",
-            database["NAME"],
-            "-tAc",
-            query,
-        ],
-        capture_output=True,
-        text=True,
-        check=True,
-    ).stdout.strip()
+    psql = ["psql", "-h", database["HOST"], "-p", str(database["PORT"]), "-U", database["USER"]]
+    done = subprocess.run(
+        [*psql, "-d", database["NAME"], "-tAc", query], capture_output=True, text=True, check=True
+    )
     staged_dir = Path(stack.setting("MEDIA_ROOT")) / "xet"
     staged = sum(p.stat().st_size for p in staged_dir.rglob("*") if p.is_file())
-    kept = (int(tables) + staged) / (1 << 20)
-    share = 100 * kept / uploaded_mib
-    print(f"  Xet index {int(tables) / (1 << 20):.1f} MiB, staged {staged / (1 << 20):.1f} MiB")
-    report("Xet data kept beside the artifacts / bytes uploaded", share, "%", "< 1 %", share < 1)
+    return int(done.stdout.strip()), staged
 
 
 def main():

@@ -103,8 +103,8 @@ def dedupe_answer(xorbs, key, lifetime):
     for global dedupe: chunk hashes keyed with `key`, no files, with the lookup tables and the
     footer clients read (xet-core's layout of the footer's spare fields)."""
     parts = [TAG + struct.pack("<QQ", HEADER_VERSION, FOOTER_SIZE), BOOKEND]
-    xorb_keys, chunk_keys, total = [], [], 0
-    for index, (xorb, chunks) in enumerate(xorbs):
+    xorb_keys, chunk_keys, total, index = [], [], 0, 0
+    for xorb, chunks in xorbs:  # `index`: where the xorb's header is, in entries (as xet-core)
         size = sum(size for _hash, size in chunks)
         total += size
         parts.append(xorb + struct.pack("<IIII", 0, len(chunks), size, size + 8 * len(chunks)))
@@ -115,6 +115,7 @@ def dedupe_answer(xorbs, key, lifetime):
             parts.append(hidden + struct.pack("<IIQ", at, size, 0))
             chunk_keys.append((_truncated(hidden), index, number))
             at += 8 + size
+        index += 1 + len(chunks)
     parts.append(BOOKEND)
     xorb_at = sum(len(part) for part in parts)
     parts += [struct.pack("<QI", *entry) for entry in sorted(xorb_keys)]

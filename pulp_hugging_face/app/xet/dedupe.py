@@ -3,10 +3,12 @@ listing the xorbs that hold it and the other xorbs of the files those are in (a 
 a file then dedupes against all of the old one), chunk hashes keyed so that a client learns only
 the chunks it has itself."""
 
-import os
+import hashlib
+import time
 
 from aiohttp import web
 from asgiref.sync import sync_to_async
+from django.conf import settings
 
 from pulpcore.plugin.util import get_domain_pk
 
@@ -18,7 +20,14 @@ from ..xet_index import XetChunk, XetSpan, XetXorb
 from .reading import Placed
 
 MOST_XORBS = 64  # per answer: 64 xorbs are up to 4 GiB of a file's chunks
-KEY_LIFETIME = 7 * 24 * 3600  # seconds a client may dedupe against an answer
+KEY_LIFETIME = 7 * 24 * 3600  # seconds a client may dedupe against an answer, and a key's life
+
+
+def hmac_key(now=None):
+    """The key chunk hashes are hidden with: one a week, the same on every host, so that answers
+    about the same xorbs are the same bytes."""
+    week = int((time.time() if now is None else now) // KEY_LIFETIME)
+    return hashlib.sha256(f"hf-xet-dedupe:{week}:{settings.SECRET_KEY}".encode()).digest()
 
 
 async def lookup(request, path):
@@ -48,4 +57,4 @@ def _answer(chunk_hex):
             chosen.append((xet.parse_hash(xorb.hash), placed.entries))
     if not chosen:
         return None
-    return dedupe_answer(chosen, os.urandom(32), KEY_LIFETIME)
+    return dedupe_answer(chosen, hmac_key(), KEY_LIFETIME)

@@ -639,6 +639,11 @@ def test_parse_upload_takes_nothing_but_its_footer_after_the_xorbs(
             parse_upload(data)
 
 
+def chunk_table_of(data, at, listed):
+    count = sum(len(chunks) for _raw, chunks in listed)
+    return [struct.unpack("<QII", data[at + 16 * i : at + 16 * i + 16]) for i in range(count)]
+
+
 def test_dedupe_answer(upload):
     key = random_bytes(32, seed=60)
     listed = list(zip(upload.xorb_hashes, upload.xorbs))
@@ -673,9 +678,17 @@ def test_dedupe_answer(upload):
         struct.unpack("<QI", data[tables + 12 * i : tables + 12 * i + 12])
         for i in range(len(listed))
     ]
+    # a xorb is named by where its header is in the listing, counted in 48-byte entries
+    # (xet-core seeks there: xorb_info_offset + 48 * index)
+    headers_at, position = [], 0
+    for _raw, chunks in listed:
+        headers_at.append(position)
+        position += 1 + len(chunks)
     assert xorb_table == sorted(
-        (int.from_bytes(raw[:8], "little"), i) for i, (raw, _c) in enumerate(listed)
+        (int.from_bytes(raw[:8], "little"), headers_at[i]) for i, (raw, _c) in enumerate(listed)
     )
+    for _key, header, _chunk in chunk_table_of(data, tables + 12 * len(listed), listed):
+        assert data[96 + 48 * header : 96 + 48 * header + 32] in {raw for raw, _c in listed}
     chunks_at = tables + 12 * len(listed)
     count = sum(len(chunks) for _raw, chunks in listed)
     chunk_table = [
@@ -683,7 +696,7 @@ def test_dedupe_answer(upload):
         for i in range(count)
     ]
     expected = sorted(
-        (int.from_bytes(blake3.blake3(raw, key=key).digest()[:8], "little"), x, c)
+        (int.from_bytes(blake3.blake3(raw, key=key).digest()[:8], "little"), headers_at[x], c)
         for x, (_xorb, chunks) in enumerate(listed)
         for c, (raw, _size) in enumerate(chunks)
     )
