@@ -3,6 +3,7 @@ client used), that writes down each request: method, path, bytes up and bytes do
 
 import asyncio
 import threading
+import time
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
@@ -19,6 +20,8 @@ class Passed:
     status: int
     up: int
     down: int
+    seconds: float  # from the request's arrival to its answer's end
+    started: float  # time.monotonic() at its arrival
 
 
 class CountingProxy:
@@ -66,6 +69,7 @@ class CountingProxy:
         return aiohttp.ClientSession(auto_decompress=False)
 
     async def _forward(self, request):
+        started = time.monotonic()
         body = await request.read()
         headers = {k: v for k, v in request.headers.items() if k.lower() not in HOP}
         async with self._session.request(
@@ -77,8 +81,17 @@ class CountingProxy:
         ) as answer:
             data = await answer.read()
             out = {k: v for k, v in answer.headers.items() if k.lower() not in HOP}
+            elapsed = time.monotonic() - started
             self.log.append(
-                Passed(request.method, request.rel_url.path, answer.status, len(body), len(data))
+                Passed(
+                    request.method,
+                    request.rel_url.path,
+                    answer.status,
+                    len(body),
+                    len(data),
+                    elapsed,
+                    started,
+                )
             )
             if request.method == "HEAD":
                 return web.Response(status=answer.status, headers=out)
