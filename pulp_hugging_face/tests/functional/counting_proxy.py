@@ -43,6 +43,7 @@ class CountingProxy:
         return self
 
     def __exit__(self, *exc):
+        asyncio.run_coroutine_threadsafe(self._session.close(), self._loop).result(10)
         self._loop.call_soon_threadsafe(self._loop.stop)
 
     def bytes_up(self, marker):
