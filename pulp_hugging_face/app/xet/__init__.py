@@ -78,9 +78,9 @@ async def _cas(request, distro, path, cas_url):
     scope = "write" if request.method == "POST" and call in WRITES else "read"
     access.claims(request, distro, scope)
     if path.kind == "reconstructions" and path.hash:
-        return await reconstruction.reconstruction(request, path, cas_url)
+        return await reconstruction.reconstruction(request, distro, path, cas_url)
     if path.kind == "files":
-        return await reconstruction.head_file(request, path)
+        return await reconstruction.head_file(request, distro, path)
     if path.kind == "xorbs" and request.method == "POST":
         return await xorbs.upload(request, path)
     if path.kind == "xorbs":

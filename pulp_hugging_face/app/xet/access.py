@@ -38,7 +38,7 @@ def claims(request, distro, scope):
     if kind.lower() != "bearer" or not token.startswith(PREFIX):
         raise XetError("A Xet access token is needed (Authorization: Bearer xet_...).", 401)
     body, _, signature = token[len(PREFIX) :].rpartition(".")
-    if not body or not hmac.compare_digest(_signature(body), signature):
+    if not (body and token.isascii() and hmac.compare_digest(_signature(body), signature)):
         raise XetError("This Xet access token is not one this Pulp issued.", 401)
     found = json.loads(base64.urlsafe_b64decode(body + "=" * (-len(body) % 4)))
     if found["e"] < time.time():

@@ -31,7 +31,7 @@ def hmac_key(now=None):
 
 
 async def lookup(request, path):
-    answer = await sync_to_async(_answer)(path.hash)
+    answer = await sync_to_async(_answer, thread_sensitive=False)(path.hash)
     if answer is None:
         raise XetError("No xorb here holds that chunk.", 404)
     return web.Response(body=answer, content_type="application/octet-stream")
@@ -42,7 +42,9 @@ def _answer(chunk_hex):
     holding = list(
         XetXorb.objects.filter(
             pulp_domain_id=domain,
-            pk__in=XetChunk.objects.filter(hash=chunk_hex).values("xorb_id")[:8],
+            pk__in=XetChunk.objects.filter(hash=chunk_hex, xorb__pulp_domain_id=domain).values(
+                "xorb_id"
+            )[:8],
         )
     )
     files = XetSpan.objects.filter(xorb__in=holding).values("artifact_id")

@@ -28,19 +28,20 @@ def storage_of(xorb):
 
 
 def stage(name, part_path):
-    """Move the file at `part_path` into storage as `name` (a move on file system storage)."""
+    """Move the file at `part_path` into storage as `name` (a rename on file system storage on
+    the same device): the name it has there."""
     where = storage()
-    if hasattr(where, "path"):
-        try:
-            target = where.path(name)
-        except NotImplementedError:
-            target = None
-        if target is not None:
-            os.makedirs(os.path.dirname(target), exist_ok=True)
-            os.replace(part_path, target)
-            return
+    try:
+        target = where.path(name)
+        os.makedirs(os.path.dirname(target), exist_ok=True)
+        os.replace(part_path, target)  # the same bytes as any earlier copy: named by their hash
+        return name
+    except (NotImplementedError, AttributeError, OSError):  # object storage; another device
+        pass
+    if where.exists(name):
+        return name
     with open(part_path, "rb") as handle:
-        where.save(name, File(handle))
+        return where.save(name, File(handle))
 
 
 def unstage(xorb):
@@ -104,11 +105,21 @@ class Placed:
                 yield from _read(span.artifact.file, offset, self.offsets[stop] - self.offsets[at])
             elif self.xorb.staged:
                 stop = end
-                staged = storage().open(self.xorb.staged, "rb")
+                staged = _Staged(self.xorb.staged)
                 yield from _read(staged, self.offsets[at], self.offsets[stop] - self.offsets[at])
             else:
                 raise XetError(f"Chunk {at} of xorb {self.xorb.hash} is no longer held here.")
             at = stop
+
+
+class _Staged:
+    """A staged blob, opened only when read (it may be gone by then: placed by another shard)."""
+
+    def __init__(self, name):
+        self.name = name
+
+    def open(self, mode):
+        return storage().open(self.name, mode)
 
 
 def _read(opened, offset, length):

@@ -7,6 +7,7 @@ import asyncio
 import contextvars
 import hashlib
 import hmac
+import logging
 import time
 
 from aiohttp import web
@@ -17,9 +18,13 @@ from pulpcore.plugin.util import get_domain_pk
 
 from pulp_hugging_face.xet_format import CHUNK_HEADER, XetError, chunk_header
 
+from pulpcore.plugin.models import ContentArtifact
+
+from ..stored_files import served_version
 from ..xet_index import XetFile, XetXorb
 from .reading import Placed
 
+log = logging.getLogger(__name__)
 URL_LIFETIME = 3600  # seconds a fetch URL stays valid
 
 
@@ -29,12 +34,13 @@ def _signature(xorb, start, end, expires):
     return hmac.new(key, message, hashlib.sha256).hexdigest()
 
 
-async def reconstruction(request, path, cas_url):
-    """`GET v1/reconstructions/{file}` (v2 is answered 404: clients then ask v1)."""
+async def reconstruction(request, distro, path, cas_url):
+    """`GET v1/reconstructions/{file}` of a file the distribution serves (v2 is answered 404:
+    clients then ask v1)."""
     if path.version != "v1":
         raise XetError("This CAS answers v1 reconstructions.", 404)
     wanted = _range(request.headers.get("Range"))
-    plan = await sync_to_async(_plan)(path.hash, wanted, cas_url)
+    plan = await sync_to_async(_plan, thread_sensitive=False)(distro, path.hash, wanted, cas_url)
     return web.json_response(plan)
 
 
@@ -52,8 +58,8 @@ def _range(header):
     return start, end
 
 
-def _plan(file_hex, wanted, cas_url):
-    found = _file(file_hex)
+def _plan(distro, file_hex, wanted, cas_url):
+    found = _served_file(distro, file_hex)
     if found is None:
         raise XetError("No file with that Xet hash here.", 404)
     size = sum(term[3] for term in found.terms)
@@ -117,9 +123,12 @@ async def fetch(request, path):
     except (KeyError, ValueError):
         raise XetError("This fetch URL is not one this Pulp signed.", 403)
     expected = _signature(path.hash, start, end, expires)
-    if not hmac.compare_digest(expected, query.get("signature", "")) or expires < time.time():
-        raise XetError("This fetch URL is not one this Pulp signed, or it expired.", 403)
-    one = await sync_to_async(_placed)(path.hash)
+    signature = query.get("signature", "")
+    if not (signature.isascii() and hmac.compare_digest(expected, signature)):
+        raise XetError("This fetch URL is not one this Pulp signed.", 403)
+    if expires < time.time():
+        raise XetError("This fetch URL expired: ask for the reconstruction again.", 403)
+    one = await sync_to_async(_placed, thread_sensitive=False)(path.hash)
     if one is None or not 0 <= start < end <= len(one.entries) or not one.holds(start, end):
         raise XetError("Those chunks are no longer held here.", 404)
     first = start * CHUNK_HEADER + one.offsets[start]
@@ -133,18 +142,36 @@ async def fetch(request, path):
     await response.prepare(request)
     loop, blocks = asyncio.get_running_loop(), _framed(one, start, end)
     context = contextvars.copy_context()  # the domain, for reading staged bytes
-    while (block := await loop.run_in_executor(None, context.run, next, blocks, None)) is not None:
-        await response.write(block)
+    try:
+        while block := await loop.run_in_executor(None, context.run, next, blocks, None):
+            await response.write(block)
+    except XetError as exc:  # the status is sent: cut the answer short, the client retries
+        log.warning("A Xet fetch stopped mid-way: %s", exc)
+        request.transport.close()
+        return response
     await response.write_eof()
     return response
 
 
-async def head_file(request, path):
-    """`HEAD v1/files/{file}`: 200 with the file's size, else 404."""
-    found = await sync_to_async(_file)(path.hash)
+async def head_file(request, distro, path):
+    """`HEAD v1/files/{file}`: 200 with the file's size when the distribution serves it."""
+    found = await sync_to_async(_served_file)(distro, path.hash)
     if found is None:
         raise XetError("No file with that Xet hash here.", 404)
     return web.Response(headers={"Content-Length": str(found.artifact.size)})
+
+
+def _served(distro, artifact_id):
+    """Whether the distribution's served version holds a file with these bytes (a Xet token is
+    for one distribution: not for what others hold in the same domain)."""
+    version = served_version(distro)
+    held = ContentArtifact.objects.filter(artifact_id=artifact_id)
+    return version is not None and version.content.filter(pk__in=held.values("content_id")).exists()
+
+
+def _served_file(distro, file_hex):
+    found = _file(file_hex)
+    return found if found is not None and _served(distro, found.artifact_id) else None
 
 
 def _file(file_hex):

@@ -10,6 +10,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 from aiohttp import web
 from asgiref.sync import sync_to_async
+from django.db import transaction
 
 from pulpcore.plugin.util import get_domain_pk
 
@@ -29,7 +30,8 @@ HEARTBEAT = 5  # seconds between progress lines of a streamed (v2) shard upload
 
 async def upload(request, path):
     """`POST v1/shards` (JSON answer) or `v2/shards` (NDJSON progress, then the result)."""
-    found, listed = parse_upload(await json_body(request, MAX_SHARD_BYTES))
+    body = await json_body(request, MAX_SHARD_BYTES)
+    found, listed = await asyncio.get_running_loop().run_in_executor(None, parse_upload, body)
     land = sync_to_async(_land, thread_sensitive=False)
     if path.version == "v1":
         return web.json_response({"result": int(await land(found, listed))})
@@ -112,9 +114,17 @@ def _store(info, entries, placed):
         artifact = _rebuilt(info, placed)
     elif not _same_chunks(artifact, entries):
         raise XetError(f"File {name}'s chunks are not the bytes of the stored {info.sha256}.")
+    with transaction.atomic():  # a file's row, its spans and its first chunk: all or none
+        _index(info, entries, placed, artifact)
+    return True
+
+
+def _index(info, entries, placed, artifact):
     terms = [[xet.hash_hex(t.xorb), t.start, t.end, t.size] for t in info.terms]
     XetFile.objects.get_or_create(
-        pulp_domain_id=get_domain_pk(), hash=name, defaults={"artifact": artifact, "terms": terms}
+        pulp_domain_id=get_domain_pk(),
+        hash=xet.hash_hex(info.hash),
+        defaults={"artifact": artifact, "terms": terms},
     )
     spans, offset = [], 0
     for term in info.terms:
@@ -124,7 +134,6 @@ def _store(info, entries, placed):
     XetSpan.objects.bulk_create(spans, ignore_conflicts=True)
     first = XetChunk(hash=xet.hash_hex(entries[0][0]), xorb=placed[info.terms[0].xorb].xorb)
     XetChunk.objects.bulk_create([first], ignore_conflicts=True)
-    return True
 
 
 def _rebuilt(info, placed):

@@ -1,4 +1,4 @@
-"""Xorb uploads: received to a part file, every chunk decompressed and hashed and the xorb hash
+"""Xorb uploads: read as they arrive, every chunk decompressed and hashed and the xorb hash
 checked before anything is kept; kept uncompressed and staged until a shard places its chunks
 in files. Lies (another hash, truncation, bad compression, too big) are a 400; nothing stays."""
 
@@ -16,9 +16,10 @@ from pulp_hugging_face.xet_format import XetError
 
 from ..publishing.files import BLOCK, part_path
 from ..xet_index import ENTRY, XetChunk, XetXorb, packed
-from .reading import STAGED, stage
+from .reading import STAGED, Placed, stage
 
 FOOTER_ALLOWANCE = 1 << 20  # xet-core's index after the chunks: 40 bytes a chunk at most
+IDLE = 120  # seconds a xorb upload may send nothing before it is dropped
 
 
 async def upload(request, path):
@@ -27,7 +28,7 @@ async def upload(request, path):
     size = request.content_length
     if size is None or size > xet.MAX_XORB_BYTES + FOOTER_ALLOWANCE:
         raise XetError("A xorb upload needs a Content-Length of at most 64 MiB.")
-    if await sync_to_async(_known)(path.hash) is not None:
+    if await sync_to_async(_known)(path.hash) is not None:  # its bytes are all here
         async for _chunk in request.content.iter_chunked(BLOCK):
             pass
         return web.json_response({"was_inserted": False})
@@ -60,7 +61,11 @@ class _Body:
         self.got, self.pending, self.at = 0, b"", 0
 
     def _more(self):
-        block = asyncio.run_coroutine_threadsafe(self.stream.read(BLOCK), self.loop).result()
+        reading = asyncio.wait_for(self.stream.read(BLOCK), IDLE)
+        try:
+            block = asyncio.run_coroutine_threadsafe(reading, self.loop).result(IDLE + 5)
+        except (TimeoutError, asyncio.TimeoutError):
+            raise XetError(f"The xorb upload sent nothing for {IDLE} s.", 408)
         self.got += len(block)
         if self.got > self.size:
             raise XetError("The xorb is longer than its Content-Length.")
@@ -86,11 +91,15 @@ def _unpack(body, unpacked, raw):
     """Check a xorb as it arrives (every chunk, then the xorb hash) while writing its chunks
     uncompressed to `unpacked`: their (hash, size) entries, or XetError."""
     entries = []
-    with open(unpacked, "xb") as target:
-        for data in xet.read_chunks(body.read):
-            entries.append((xet.chunk_hash(data), len(data)))
-            target.write(data)
-    body.finish()
+    try:
+        with open(unpacked, "xb") as target:
+            for data in xet.read_chunks(body.read):
+                entries.append((xet.chunk_hash(data), len(data)))
+                target.write(data)
+        body.finish()
+    except BaseException:
+        os.unlink(unpacked)  # here: the request may be gone, and its clean-up run, already
+        raise
     if not entries:
         raise XetError("A xorb needs at least one chunk.")
     if xet.merkle_root(entries) != raw:
@@ -99,19 +108,26 @@ def _unpack(body, unpacked, raw):
 
 
 def _known(hash_hex):
-    return XetXorb.objects.filter(pulp_domain_id=get_domain_pk(), hash=hash_hex).first()
+    """The xorb, when Pulp holds every chunk of it (staged or in files), else None: a xorb whose
+    bytes went (orphan cleanup, pruning) is taken again."""
+    found = XetXorb.objects.filter(pulp_domain_id=get_domain_pk(), hash=hash_hex).first()
+    if found is None or not Placed(found).holds(0, len(found.chunks) // ENTRY):
+        return None
+    return found
 
 
 def _keep(hash_hex, entries, unpacked):
     name = f"{STAGED}{hash_hex}"
     xorb = XetXorb(hash=hash_hex, chunks=packed(entries), size=sum(s for _h, s in entries))
-    xorb.staged = name
-    stage(name, unpacked)  # first: a xorb row always has its bytes somewhere
+    xorb.staged = stage(name, unpacked)  # first: a xorb row always has its bytes somewhere
     try:
         with transaction.atomic():
             xorb.save()
-    except IntegrityError:
-        return False  # uploaded meanwhile by another request (the same bytes, by their hash)
+    except IntegrityError:  # known, without all its bytes; or uploaded meanwhile by another
+        updated = XetXorb.objects.filter(
+            pulp_domain_id=get_domain_pk(), hash=hash_hex, staged__isnull=True
+        ).update(staged=xorb.staged)
+        return bool(updated)
     index = [
         XetChunk(hash=xet.hash_hex(raw), xorb=xorb) for raw, _s in entries if xet.eligible(raw)
     ]

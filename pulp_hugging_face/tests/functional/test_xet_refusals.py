@@ -16,7 +16,7 @@ from pulp_hugging_face.pytest_plugin import unique
 from pulp_hugging_face.xet_shard import BOOKEND, TAG
 
 from .publishing import issue_token, part_files_left, send_half_and_hang_up
-from .test_publishing import api_call, stored_artifacts
+from .test_publishing import api_call, ndjson, stored_artifacts
 
 
 def xorb_of(chunks, scheme=0):
@@ -201,6 +201,8 @@ def test_lying_shards_are_refused_and_keep_nothing(hosted, repo_id, pulp_api):
     good = cas.call("POST", "v1/shards", data=shard_of([whole_file(name, chunks)], []))
     assert good.status_code == 200, good.text
     assert stored_artifacts(pulp_api, real) == 1
+    assert cas.call("HEAD", f"v1/files/{xet.hash_hex(file_hash)}").status_code == 404  # no commit
+    commit(hosted, repo_id, "w.bin", real, sum(len(c) for c in chunks))
     assert cas.call("HEAD", f"v1/files/{xet.hash_hex(file_hash)}").headers["Content-Length"] == str(
         sum(len(c) for c in chunks)
     )
@@ -241,7 +243,17 @@ def fetched(plan):
     return out[plan["offset_into_first_range"] :]
 
 
-def test_reconstructions_take_ranges_and_fetch_urls_are_signed(hosted, repo_id):
+def commit(hosted, repo_id, path, sha256, size):
+    """Commit an object stored already as an LFS file of the repo."""
+    lines = ndjson(
+        ("header", {"summary": "add", "description": ""}),
+        ("lfsFile", {"path": path, "algo": "sha256", "oid": sha256, "size": size}),
+    )
+    answer = api_call(hosted, "POST", f"api/models/{repo_id}/commit/main", data=lines.encode())
+    assert answer.status_code == 200, answer.text
+
+
+def test_reconstructions_take_ranges_and_fetch_urls_are_signed(hosted, repo_id, hf_distribution):
     cas = Cas(hosted, repo_id)
     chunks = [os.urandom(30_000) for _ in range(6)]
     name = xet.merkle_root(entries(chunks))
@@ -249,6 +261,16 @@ def test_reconstructions_take_ranges_and_fetch_urls_are_signed(hosted, repo_id):
     file_hash = whole_file(name, chunks)[0]
     assert cas.call("POST", "v1/shards", data=shard_of([whole_file(name, chunks)], [])).ok
     data, path = b"".join(chunks), f"v1/reconstructions/{xet.hash_hex(file_hash)}"
+    assert cas.call("GET", path).status_code == 404  # not committed: not served here yet
+    commit(hosted, repo_id, "w.bin", hashlib.sha256(data).hexdigest(), len(data))
+    other = hf_distribution()["endpoint"]  # another distribution, the same domain: not its file
+    token = requests.get(f"{other}/api/models/{repo_id}/xet-read-token/main", timeout=30).json()
+    foreign = requests.get(
+        f"{token['casUrl']}/{path}",
+        headers={"Authorization": f"Bearer {token['accessToken']}"},
+        timeout=30,
+    )
+    assert foreign.status_code == 404
     assert fetched(cas.call("GET", path).json()) == data
     for first, last in ((0, 0), (29_999, 30_000), (45_000, 100_000), (170_000, 10**9)):
         plan = cas.call("GET", path, headers={"Range": f"bytes={first}-{last}"}).json()

@@ -138,3 +138,31 @@ def test_with_xet_turned_off_its_endpoints_are_404_and_files_carry_no_xet_hash(s
     assert headers["Link"].endswith(
         f'/api/models/org/m/xet-read-token/{Stored.commit}>; rel="xet-auth"'
     )
+
+
+def test_a_xorb_whose_bytes_went_is_taken_again(tmp_path):
+    from pulp_hugging_face.app.xet import xorbs
+
+    chunks = [os.urandom(2000), os.urandom(2000)]
+    xorb, _entries = staged_xorb(chunks)
+    assert xorbs._known(xorb.hash) == xorb
+    default_storage.delete(xorb.staged)
+    XetXorb.objects.filter(pk=xorb.pk).update(staged=None)  # pruned, or its file went
+    assert xorbs._known(xorb.hash) is None  # so an upload of it is kept again
+    part = tmp_path / "part"
+    part.write_bytes(b"".join(chunks))
+    assert xorbs._keep(xorb.hash, xorb.entries(), str(part)) is True
+    xorb.refresh_from_db()
+    assert b"".join(reading.Placed(xorb).read(0, 2)) == b"".join(chunks)
+
+
+@pytest.mark.parametrize("token", ["xet_\u00e9.\u00e9", "xet_abc.def", "hf_abc", ""])
+def test_bad_xet_tokens_are_a_401(token):
+    from aiohttp.test_utils import make_mocked_request
+
+    from pulp_hugging_face.app.xet import access
+
+    request = make_mocked_request("GET", "/x", headers={"Authorization": f"Bearer {token}"})
+    with pytest.raises(XetError) as refused:
+        access.claims(request, None, "read")
+    assert refused.value.status == 401
