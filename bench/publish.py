@@ -120,25 +120,22 @@ def fresh_file(path, size_mib):
             out.write(block)
 
 
-def measure(args, api, stack, work, bench):
-    """Report the publishing figures (see this module's docstring) with `bench`'s helpers (the
-    benchmark module that runs them)."""
-    report = bench.report
-    endpoint, token = publishing_endpoint(api, f"bench-pub-{uuid.uuid4().hex[:8]}")
+def against_curl(bench, work, rounds, make_file, upload_one, label):
+    """`rounds` times: a file made by `make_file(path)`, sent by `curl -T` to nginx and uploaded
+    through Pulp by `upload_one(path, round)` (its seconds); reports the ratio of the bests as
+    "`label` / curl -T to nginx" (skipped without nginx)."""
     big = work / "upload.bin"
     nginx, nginx_url = start_dav_nginx(bench, work / "dav")
+    pulp, base = [], []
     try:
-        pulp, base, growth = [], [], 0
-        for round_ in range(args.rounds):
-            fresh_file(big, args.size_mib)
+        for round_ in range(rounds):
+            make_file(big)
             if nginx:
                 base.append(curl_put_seconds(f"{nginx_url}/r{round_}.bin", big))
                 for put in (work / "dav").iterdir():
                     put.unlink()
-            with PeakRss(lambda: bench.content_rss_kib(stack)) as rss:
-                pulp.append(upload_seconds(endpoint, token, work / "home", big))
-            growth = max(growth, (rss.peak - rss.before) / 1024)
-            print(f"  upload of {args.size_mib} MiB: Pulp {pulp[-1]:.2f} s", flush=True)
+            pulp.append(upload_one(big, round_))
+            print(f"  {label}: Pulp {pulp[-1]:.2f} s", flush=True)
     finally:
         if nginx:
             nginx.terminate()
@@ -146,8 +143,28 @@ def measure(args, api, stack, work, bench):
         big.unlink(missing_ok=True)
     if base:
         ratio = min(pulp) / min(base)
-        label = f"upload_file {args.size_mib} MiB (LFS) / curl -T to nginx"
-        report(label, ratio, "x", "<= 1.5x", ratio <= 1.5)
+        bench.report(f"{label} / curl -T to nginx", ratio, "x", "<= 1.5x", ratio <= 1.5)
+
+
+def measure(args, api, stack, work, bench):
+    """Report the publishing figures (see this module's docstring) with `bench`'s helpers (the
+    benchmark module that runs them)."""
+    report = bench.report
+    endpoint, token = publishing_endpoint(api, f"bench-pub-{uuid.uuid4().hex[:8]}")
+    growth = 0
+
+    def upload_one(path, _round):
+        nonlocal growth
+        with PeakRss(lambda: bench.content_rss_kib(stack)) as rss:
+            seconds = upload_seconds(endpoint, token, work / "home", path)
+        growth = max(growth, (rss.peak - rss.before) / 1024)
+        return seconds
+
+    def make_file(path):
+        fresh_file(path, args.size_mib)
+
+    label = f"upload_file {args.size_mib} MiB (LFS)"
+    against_curl(bench, work, args.rounds, make_file, upload_one, label)
     report("content app memory growth during uploads", growth, "MiB", "< 100", growth < 100)
     small_files_commit(args, endpoint, token, work, report)
 

@@ -21,7 +21,7 @@ import sys
 import uuid
 from pathlib import Path
 
-from publish import client, curl_put_seconds, publishing_endpoint, standalone, start_dav_nginx
+from publish import against_curl, client, publishing_endpoint, standalone
 
 from pulp_hugging_face.tests.functional.counting_proxy import CountingProxy
 
@@ -82,7 +82,7 @@ def measure(args, api, stack, work, bench):
     report = bench.report
     endpoint, token = publishing_endpoint(api, f"bench-xet-{uuid.uuid4().hex[:8]}")
     before = kept_bytes(stack)
-    upload_ratio(args, endpoint, token, stack, work, bench)
+    upload_ratio(args, endpoint, token, work, bench)
     changed_revision(args, endpoint, token, work, report)
     uploaded = (args.size_mib * args.rounds + 2 * args.changed_mib) << 20
     tables, staged = (now - then for now, then in zip(kept_bytes(stack), before))
@@ -91,29 +91,16 @@ def measure(args, api, stack, work, bench):
     report("Xet data kept beside the artifacts / bytes uploaded", share, "%", "< 1 %", share < 1)
 
 
-def upload_ratio(args, endpoint, token, stack, work, bench):
-    big = work / "xet-upload.bin"
-    nginx, nginx_url = start_dav_nginx(bench, work / "dav")
-    pulp, base = [], []
-    try:
-        for round_ in range(args.rounds):
-            random_file(big, args.size_mib)
-            if nginx:
-                base.append(curl_put_seconds(f"{nginx_url}/x{round_}.bin", big))
-                for put in (work / "dav").iterdir():
-                    put.unlink()
-            repo = f"bench/xet-{uuid.uuid4().hex[:8]}"
-            pulp.append(upload(endpoint, token, work / f"home-{round_}", big, repo))
-            print(f"  Xet upload of {args.size_mib} MiB: Pulp {pulp[-1]:.2f} s", flush=True)
-    finally:
-        if nginx:
-            nginx.terminate()
-            nginx.wait()
-        big.unlink(missing_ok=True)
-    if base:
-        ratio = min(pulp) / min(base)
-        label = f"Xet upload_file {args.size_mib} MiB / curl -T to nginx"
-        bench.report(label, ratio, "x", "<= 1.5x", ratio <= 1.5)
+def upload_ratio(args, endpoint, token, work, bench):
+    def upload_one(path, round_):
+        repo = f"bench/xet-{uuid.uuid4().hex[:8]}"
+        return upload(endpoint, token, work / f"home-{round_}", path, repo)
+
+    def make_file(path):
+        random_file(path, args.size_mib)  # random: no chunk of it repeats (Xet would dedupe)
+
+    label = f"Xet upload_file {args.size_mib} MiB"
+    against_curl(bench, work, args.rounds, make_file, upload_one, label)
 
 
 def changed_revision(args, endpoint, token, work, report):
