@@ -5,6 +5,7 @@ through a content guard and for `whoami-v2`. A token Pulp did not issue is nobod
 """
 
 import hashlib
+import hmac
 import secrets
 from datetime import timedelta
 
@@ -17,6 +18,18 @@ from pulpcore.plugin.models import BaseModel
 PREFIX = "hf_"
 SCOPES = ("read", "write")
 LAST_USED_EVERY = timedelta(minutes=5)  # last use is written at most this often
+
+
+def signature(purpose, message):
+    """This Pulp's HMAC of `message` for `purpose` (a key each, from SECRET_KEY: every host of
+    one Pulp signs and checks alike)."""
+    key = hashlib.sha256(f"{purpose}:{settings.SECRET_KEY}".encode()).digest()
+    return hmac.new(key, message.encode(), hashlib.sha256).hexdigest()
+
+
+def signed(purpose, message, given):
+    """Whether `given` is this Pulp's signature of `message` for `purpose`."""
+    return given.isascii() and hmac.compare_digest(signature(purpose, message), given)
 
 
 def digest(secret):

@@ -1,28 +1,26 @@
 """The LFS batch API (basic transfer): which objects to send, a signed URL to PUT each one to,
 and `verify`. Objects are stored as artifacts; a commit's `lfsFile` line then names them."""
 
-import hashlib
-import hmac
 import time
 
 from aiohttp import web
 from asgiref.sync import sync_to_async
-from django.conf import settings
 
 from pulp_hugging_face import upload_protocol as protocol
 from pulp_hugging_face.upload_protocol import UploadError
 
+from .. import tokens
 from . import files
 from .bodies import json_body
 
+PURPOSE = "hf-lfs-upload"  # of this module's signatures (tokens.signature)
 UPLOAD_URL_LIFETIME = 24 * 3600  # seconds a signed upload URL stays valid
 LFS_JSON = "application/vnd.git-lfs+json"
 
 
-def _signature(distro, path, oid, size, expires):
-    message = f"{distro.pk}:{path.repo.repo_type}/{path.repo.repo_id}:{oid}:{size}:{expires}"
-    key = hashlib.sha256(b"hf-lfs-upload:" + settings.SECRET_KEY.encode()).digest()
-    return hmac.new(key, message.encode(), hashlib.sha256).hexdigest()
+def _signed(distro, path, oid, size, expires):
+    """What an upload URL's signature signs."""
+    return f"{distro.pk}:{path.repo.repo_type}/{path.repo.repo_id}:{oid}:{size}:{expires}"
 
 
 async def batch(request, distro, path, base_url):
@@ -36,7 +34,7 @@ async def batch(request, distro, path, base_url):
     for oid, size in objects:
         entry = {"oid": oid, "size": size, "authenticated": True}
         if oid not in stored:
-            signature = _signature(distro, path, oid, size, expires)
+            signature = tokens.signature(PURPOSE, _signed(distro, path, oid, size, expires))
             query = f"size={size}&expires={expires}&signature={signature}"
             entry["actions"] = {
                 "upload": {
@@ -62,8 +60,8 @@ async def upload(request, distro, path):
         size, expires = int(query["size"]), int(query["expires"])
     except (KeyError, ValueError):
         raise UploadError("This upload URL is not one this Pulp signed.", 403)
-    expected = _signature(distro, path, path.oid, size, expires)
-    if not hmac.compare_digest(expected, query.get("signature", "")) or expires < time.time():
+    message = _signed(distro, path, path.oid, size, expires)
+    if not tokens.signed(PURPOSE, message, query.get("signature", "")) or expires < time.time():
         raise UploadError("This upload URL is not one this Pulp signed, or it expired.", 403)
     if request.content_length is not None and request.content_length != size:
         raise UploadError(f"Expected {size} bytes, the request announces {request.content_length}.")

@@ -6,11 +6,11 @@ xorbs (xorbs.py) and shards (shards.py: each file kept as an ordinary artifact) 
 global dedupe (dedupe.py). What is kept beside the artifacts is an index (../xet_index.py).
 """
 
+from django.conf import settings
+
 from pulp_hugging_face import hub
 from pulp_hugging_face.upload_protocol import UploadError
 from pulp_hugging_face.xet_format import XetError
-
-from django.conf import settings
 
 from .. import authentication, resolver
 from ..publishing import access as publishing_access
@@ -19,10 +19,16 @@ from . import access, dedupe, reconstruction, shards, xorbs
 from .reading import prune_staged  # noqa: F401 (the content app's housekeeping calls it)
 
 WRITES = {("v1", "xorbs"), ("v1", "shards"), ("v2", "shards")}
-METHODS = {("v1", "xorbs"): ("POST", "HEAD"), ("v1", "chunks"): ("GET",)}
-METHODS.update({("v1", "shards"): ("POST",), ("v2", "shards"): ("POST",)})
-METHODS.update({("v1", "reconstructions"): ("GET",), ("v2", "reconstructions"): ("GET",)})
-METHODS.update({("v1", "files"): ("HEAD",), ("v1", "fetch"): ("GET",)})
+METHODS = {
+    ("v1", "xorbs"): ("POST", "HEAD"),
+    ("v1", "chunks"): ("GET",),
+    ("v1", "shards"): ("POST",),
+    ("v2", "shards"): ("POST",),
+    ("v1", "reconstructions"): ("GET",),
+    ("v2", "reconstructions"): ("GET",),
+    ("v1", "files"): ("HEAD",),
+    ("v1", "fetch"): ("GET",),
+}
 
 
 def handles(path):

@@ -3,24 +3,19 @@ scoped to a distribution, a repo, a revision and `read` or `write`; and the
 `xet-{read,write}-token` answers that hand them out with a casUrl on the origin the client used."""
 
 import base64
-import hashlib
-import hmac
 import json
 import time
 
 from aiohttp import web
-from django.conf import settings
 
 from pulp_hugging_face import hub
 from pulp_hugging_face.xet_format import XetError
 
+from .. import tokens
+
 PREFIX = "xet_"
+PURPOSE = "hf-xet-token"  # of this module's signatures (tokens.signature)
 LIFETIME = 3600  # seconds; clients ask again (the refresh route) before it runs out
-
-
-def _signature(body):
-    key = hashlib.sha256(b"hf-xet-token:" + settings.SECRET_KEY.encode()).digest()
-    return hmac.new(key, body.encode(), hashlib.sha256).hexdigest()
 
 
 def issue(distro, repo, revision, scope):
@@ -28,7 +23,7 @@ def issue(distro, repo, revision, scope):
     expires = int(time.time()) + LIFETIME
     claims = {"d": str(distro.pk), "r": repo.api_path, "v": revision, "s": scope, "e": expires}
     body = base64.urlsafe_b64encode(json.dumps(claims).encode()).decode().rstrip("=")
-    return f"{PREFIX}{body}.{_signature(body)}", expires
+    return f"{PREFIX}{body}.{tokens.signature(PURPOSE, body)}", expires
 
 
 def claims(request, distro, scope):
@@ -38,7 +33,7 @@ def claims(request, distro, scope):
     if kind.lower() != "bearer" or not token.startswith(PREFIX):
         raise XetError("A Xet access token is needed (Authorization: Bearer xet_...).", 401)
     body, _, signature = token[len(PREFIX) :].rpartition(".")
-    if not (body and token.isascii() and hmac.compare_digest(_signature(body), signature)):
+    if not (body and token.isascii() and tokens.signed(PURPOSE, body, signature)):
         raise XetError("This Xet access token is not one this Pulp issued.", 401)
     found = json.loads(base64.urlsafe_b64decode(body + "=" * (-len(body) % 4)))
     if found["e"] < time.time():

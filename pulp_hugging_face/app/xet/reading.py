@@ -9,7 +9,7 @@ from django.conf import settings
 from django.core.files import File
 from django.utils import timezone
 
-from pulpcore.plugin.util import get_domain
+from pulpcore.plugin.util import get_domain, get_domain_pk
 
 from pulp_hugging_face.xet_format import XetError
 
@@ -65,6 +65,12 @@ def prune_staged():
             xorb.delete()
         dropped += 1
     return dropped
+
+
+def placed(hash_hex):
+    """The xorb of this domain named `hash_hex`, as a Placed, or None."""
+    found = XetXorb.objects.filter(pulp_domain_id=get_domain_pk(), hash=hash_hex).first()
+    return Placed(found) if found is not None else None
 
 
 class Placed:

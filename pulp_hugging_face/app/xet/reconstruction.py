@@ -5,33 +5,30 @@ earlier chunks in its cache fetches only the others."""
 
 import asyncio
 import contextvars
-import hashlib
-import hmac
 import logging
 import time
 
 from aiohttp import web
 from asgiref.sync import sync_to_async
-from django.conf import settings
 
+from pulpcore.plugin.models import ContentArtifact
 from pulpcore.plugin.util import get_domain_pk
 
 from pulp_hugging_face.xet_format import CHUNK_HEADER, XetError, chunk_header
 
-from pulpcore.plugin.models import ContentArtifact
-
+from .. import tokens
 from ..stored_files import served_version
 from ..xet_index import XetFile, XetXorb
-from .reading import Placed
+from .reading import Placed, placed
 
 log = logging.getLogger(__name__)
 URL_LIFETIME = 3600  # seconds a fetch URL stays valid
+PURPOSE = "hf-xet-fetch"  # of this module's signatures (tokens.signature)
 
 
-def _signature(xorb, start, end, expires):
-    key = hashlib.sha256(b"hf-xet-fetch:" + settings.SECRET_KEY.encode()).digest()
-    message = f"{get_domain_pk()}:{xorb}:{start}:{end}:{expires}".encode()
-    return hmac.new(key, message, hashlib.sha256).hexdigest()
+def _signed(xorb, start, end, expires):
+    """What a fetch URL's signature signs."""
+    return f"{get_domain_pk()}:{xorb}:{start}:{end}:{expires}"
 
 
 async def reconstruction(request, distro, path, cas_url):
@@ -67,17 +64,17 @@ def _plan(distro, file_hex, wanted, cas_url):
     end = size - 1 if end is None else min(end, size - 1)
     if start >= size:
         raise XetError(f"The range starts past the file's {size} bytes.", 416)
-    names = {term[0] for term in found.terms}
-    placed = {
-        x.hash: Placed(x)
-        for x in XetXorb.objects.filter(hash__in=names, pulp_domain_id=get_domain_pk())
-    }
-    terms, fetch, skip, at = [], {}, None, 0
-    for xorb, first, last, length in found.terms:
-        if at + length <= start or at > end:
-            at += length
-            continue
-        one = placed.get(xorb)
+    wanted_terms, at = [], 0  # the terms the range touches, and where each starts in the file
+    for term in found.terms:
+        if at + term[3] > start and at <= end:
+            wanted_terms.append((term, at))
+        at += term[3]
+    names = {term[0] for term, _at in wanted_terms}
+    rows = XetXorb.objects.filter(hash__in=names, pulp_domain_id=get_domain_pk())
+    by_hash = {row.hash: Placed(row) for row in rows}
+    terms, fetch, skip = [], {}, None
+    for (xorb, first, last, _length), at in wanted_terms:
+        one = by_hash.get(xorb)
         if one is None or not one.holds(first, last):
             raise XetError("Part of this file is no longer held here.", 404)
         sizes = [s for _h, s in one.entries]
@@ -96,13 +93,12 @@ def _plan(distro, file_hex, wanted, cas_url):
             }
         )
         fetch.setdefault(xorb, []).append(_fetch_info(cas_url, xorb, one, begin, stop))
-        at += length
     return {"offset_into_first_range": skip or 0, "terms": terms, "fetch_info": fetch}
 
 
 def _fetch_info(cas_url, xorb, one, start, end):
     expires = int(time.time()) + URL_LIFETIME
-    signature = _signature(xorb, start, end, expires)
+    signature = tokens.signature(PURPOSE, _signed(xorb, start, end, expires))
     url = f"{cas_url}/v1/fetch/{xorb}?chunks={start}-{end}&expires={expires}&signature={signature}"
     first = start * CHUNK_HEADER + one.offsets[start]
     last = end * CHUNK_HEADER + one.offsets[end] - 1
@@ -122,13 +118,12 @@ async def fetch(request, path):
         expires = int(query["expires"])
     except (KeyError, ValueError):
         raise XetError("This fetch URL is not one this Pulp signed.", 403)
-    expected = _signature(path.hash, start, end, expires)
     signature = query.get("signature", "")
-    if not (signature.isascii() and hmac.compare_digest(expected, signature)):
+    if not tokens.signed(PURPOSE, _signed(path.hash, start, end, expires), signature):
         raise XetError("This fetch URL is not one this Pulp signed.", 403)
     if expires < time.time():
         raise XetError("This fetch URL expired: ask for the reconstruction again.", 403)
-    one = await sync_to_async(_placed, thread_sensitive=False)(path.hash)
+    one = await sync_to_async(placed, thread_sensitive=False)(path.hash)
     if one is None or not 0 <= start < end <= len(one.entries) or not one.holds(start, end):
         raise XetError("Those chunks are no longer held here.", 404)
     first = start * CHUNK_HEADER + one.offsets[start]
@@ -177,11 +172,6 @@ def _served_file(distro, file_hex):
 def _file(file_hex):
     query = XetFile.objects.select_related("artifact")
     return query.filter(pulp_domain_id=get_domain_pk(), hash=file_hex).first()
-
-
-def _placed(xorb_hex):
-    found = XetXorb.objects.filter(pulp_domain_id=get_domain_pk(), hash=xorb_hex).first()
-    return Placed(found) if found is not None else None
 
 
 def _framed(one, start, end):

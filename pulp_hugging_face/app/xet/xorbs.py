@@ -16,7 +16,7 @@ from pulp_hugging_face.xet_format import XetError
 
 from ..publishing.files import BLOCK, part_path
 from ..xet_index import ENTRY, XetChunk, XetXorb, packed
-from .reading import STAGED, Placed, stage
+from .reading import STAGED, placed, stage
 
 FOOTER_ALLOWANCE = 1 << 20  # xet-core's index after the chunks: 40 bytes a chunk at most
 IDLE = 120  # seconds a xorb upload may send nothing before it is dropped
@@ -110,10 +110,8 @@ def _unpack(body, unpacked, raw):
 def _known(hash_hex):
     """The xorb, when Pulp holds every chunk of it (staged or in files), else None: a xorb whose
     bytes went (orphan cleanup, pruning) is taken again."""
-    found = XetXorb.objects.filter(pulp_domain_id=get_domain_pk(), hash=hash_hex).first()
-    if found is None or not Placed(found).holds(0, len(found.chunks) // ENTRY):
-        return None
-    return found
+    found = placed(hash_hex)
+    return found.xorb if found is not None and found.holds(0, len(found.entries)) else None
 
 
 def _keep(hash_hex, entries, unpacked):

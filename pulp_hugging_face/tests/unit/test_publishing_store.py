@@ -130,3 +130,12 @@ def test_a_published_commit_is_a_git_commit_over_its_files(user):
     assert (
         stored.path_in_repo == "a/b.txt" and stored.contentartifact_set.get().artifact == artifact
     )
+
+
+def test_signatures_are_per_purpose_and_any_given_text_is_checked_without_error():
+    good = tokens.signature("hf-lfs-upload", "a:b")
+    assert tokens.signed("hf-lfs-upload", "a:b", good)
+    assert not tokens.signed("hf-xet-fetch", "a:b", good)  # a key for each purpose
+    assert not tokens.signed("hf-lfs-upload", "a:c", good)
+    for given in ("", good[:-1], "\u00e9" * 64, good.upper()):
+        assert not tokens.signed("hf-lfs-upload", "a:b", given)
