@@ -21,6 +21,7 @@ from . import cache, pinned, remembered, upstream
 from .repository_adds import add_to_repository
 from .responses import stored_file_response
 from .stored_files import OnDemandFile, StoredFile, files_at_commit, find_file, served_version
+from .xet_indexing import index_later
 
 
 @dataclass
@@ -144,6 +145,7 @@ async def answer_stored(request, distro, stored, path):
     the distribution's repository if that lacks it (pull-through keeps what it serves)."""
     if not stored.in_repository and distro.repository_version_id is None:
         await add_to_repository(distro, stored.content_artifact)
+    index_later(stored.content_artifact, stored.etag, stored.size, stored.xet_hash)
     return await stored_file_response(
         request, stored, path.path_in_repo, _xet(request, stored, path)
     )
@@ -159,7 +161,9 @@ def _xet(request, stored, path):
         return None
     base = f"{request.scheme}://{request.host}{request[ENDPOINT]}"
     refresh = f"{base}/{path.repo.api_path}/xet-read-token/{stored.commit}"
-    return {"X-Xet-Hash": stored.xet_hash, "Link": f'<{refresh}>; rel="xet-auth"'}
+    plan = f"{base}/{hub.XET_CAS}/v1/reconstructions/{stored.xet_hash}"
+    links = f'<{refresh}>; rel="xet-auth", <{plan}>; rel="xet-reconstruction-info"'
+    return {"X-Xet-Hash": stored.xet_hash, "Link": links}
 
 
 async def pinned_ref(distro, repo, name):

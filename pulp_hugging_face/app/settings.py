@@ -24,3 +24,9 @@ HF_XET = True
 # Seconds a xorb's staged bytes are kept when no shard placed them in files (a client that
 # uploaded xorbs and never finished); pruned by the content apps' housekeeping.
 HF_XET_STAGED_RETENTION = 24 * 3600
+
+# Give stored LFS files Pulp got otherwise (sync, pull-through, LFS uploads, import) Xet data, so
+# Xet clients read them through the reconstruction API: a worker chunks each one the first time
+# it is served (about 40 s a GiB of one worker's CPU; an index of ~0.06 % of its size is kept,
+# no second copy). False: such files keep being served over plain HTTP only.
+HF_XET_INDEX_STORED = True

@@ -16,6 +16,7 @@ from asgiref.sync import sync_to_async
 from .repository_adds import add_to_repository
 from .room import StorageFull, ensure_room
 from .storage import ArtifactSink, StoredUnderOtherEtag, save_pulled_file
+from .xet_indexing import index_later
 
 log = logging.getLogger(__name__)
 
@@ -77,6 +78,7 @@ class StoreHere:
         finally:  # object storage uploaded a copy of the part file; a file system moved it
             checked.discard()
         await add_to_repository(self.distro, ca)
+        index_later(ca, self.info.etag, self.info.size)
 
 
 class StoredByPeer(StoreHere):

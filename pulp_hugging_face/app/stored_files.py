@@ -111,6 +111,13 @@ def _visible(distro, rows):
     return in_version, in_version | fetched
 
 
+def serves_artifact(distro, artifact_id):
+    """Whether the distribution may serve a file with these bytes (see `_visible`)."""
+    held = ContentArtifact.objects.filter(artifact_id=artifact_id).values_list("content_id")
+    _, visible = _visible(distro, list(held))
+    return bool(visible)
+
+
 def _files(commit, rows):
     by_pk = {pk: (path, etag, size, in_repo) for pk, path, etag, size, in_repo in rows}
     artifacts = ContentArtifact.objects.select_related("artifact").filter(content_id__in=by_pk)

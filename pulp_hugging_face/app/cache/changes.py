@@ -22,6 +22,11 @@ def _send(payload):
         log.exception("Could not notify content apps of a change")
 
 
+def content_changed(pk):
+    """Tell content apps a file's facts changed (when the transaction commits): they forget it."""
+    transaction.on_commit(lambda: _send(f"content:{pk}"))
+
+
 def _notifier(payload_of):
     def notify(sender, instance, **kwargs):
         payload = payload_of(instance)

@@ -11,13 +11,12 @@ import time
 from aiohttp import web
 from asgiref.sync import sync_to_async
 
-from pulpcore.plugin.models import ContentArtifact
 from pulpcore.plugin.util import get_domain_pk
 
 from pulp_hugging_face.xet_format import CHUNK_HEADER, XetError, chunk_header
 
 from .. import tokens
-from ..stored_files import served_version
+from ..stored_files import serves_artifact
 from ..xet_index import XetFile, XetXorb
 from .reading import Placed, placed
 
@@ -156,17 +155,9 @@ async def head_file(request, distro, path):
     return web.Response(headers={"Content-Length": str(found.artifact.size)})
 
 
-def _served(distro, artifact_id):
-    """Whether the distribution's served version holds a file with these bytes (a Xet token is
-    for one distribution: not for what others hold in the same domain)."""
-    version = served_version(distro)
-    held = ContentArtifact.objects.filter(artifact_id=artifact_id)
-    return version is not None and version.content.filter(pk__in=held.values("content_id")).exists()
-
-
 def _served_file(distro, file_hex):
     found = _file(file_hex)
-    return found if found is not None and _served(distro, found.artifact_id) else None
+    return found if found is not None and serves_artifact(distro, found.artifact_id) else None
 
 
 def _file(file_hex):

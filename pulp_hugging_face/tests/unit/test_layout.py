@@ -30,6 +30,7 @@ ORDER = [
     "remembered",
     "pinned",
     "repository_adds",
+    "xet_indexing",
     "responses",
     "stored_files",
     "storage",

@@ -135,8 +135,11 @@ def test_with_xet_turned_off_its_endpoints_are_404_and_files_carry_no_xet_hash(s
     settings.HF_XET = True
     headers = resolver._xet(request, Stored, file_path)
     assert headers["X-Xet-Hash"] == Stored.xet_hash
-    assert headers["Link"].endswith(
-        f'/api/models/org/m/xet-read-token/{Stored.commit}>; rel="xet-auth"'
+    auth, plan = headers["Link"].split(", ")
+    assert auth.endswith(f'/api/models/org/m/xet-read-token/{Stored.commit}>; rel="xet-auth"')
+    assert plan == (
+        f"<http://{request.host}/pulp/content/x/xet-cas/v1/reconstructions/{Stored.xet_hash}>;"
+        ' rel="xet-reconstruction-info"'
     )
 
 
