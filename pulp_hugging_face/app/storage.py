@@ -45,11 +45,17 @@ class ArtifactSink:
                 self._file = open(path, "xb")
         self.path = path
 
-    def write(self, chunk):
+    def write(self, chunk, hashing=True):
+        """Write and count `chunk`; with `hashing`, also update the digests (else the caller
+        does, with `hash_own`, e.g. in another thread)."""
         if self._file:
             with full_disk_as_error():
                 self._file.write(chunk)
         self.size += len(chunk)
+        if hashing:
+            self.hash_own(chunk)
+
+    def hash_own(self, chunk):
         for digest in self._digests.values():
             digest.update(chunk)
         if self._git_sha1:

@@ -21,7 +21,7 @@ from ..storage import ArtifactSink, IntegrityMismatch, save_artifact
 CHUNK = 1 << 20
 BLOCK = 4 << 20  # bytes of an upload hashed and written at once (two blocks in memory at most)
 # Rough cost of each digest (ns per byte on x86-64 with SHA extensions), to share them fairly
-# between two threads; the thread that writes the file also pays ~0.3 for the write.
+# between two threads (a third one writes the file).
 DIGEST_COST = {
     "md5": 1.45,
     "sha1": 0.58,
@@ -30,22 +30,22 @@ DIGEST_COST = {
     "sha384": 1.33,
     "sha512": 1.43,
 }
-WRITE_COST = 0.3
 
 
 class UploadSink(ArtifactSink):
     """An ArtifactSink that computes every digest pulpcore keeps while the bytes arrive (the
-    client waits for its PUT's answer anyway), shared between two threads: no second pass."""
+    client waits for its PUT's answer anyway), shared between two threads (`hash_own`,
+    `hash_rest`) beside the one that writes: no second pass."""
 
     def __init__(self, etag, expected_size, path):
         super().__init__(etag, expected_size, path)
         names = sorted(Artifact.DIGEST_FIELDS, key=lambda n: -DIGEST_COST.get(n, 1.0))
-        loads, groups = [WRITE_COST, 0.0], ([], [])
+        loads, groups = [0.0, 0.0], ([], [])
         for name in names:
             lighter = loads.index(min(loads))
             loads[lighter] += DIGEST_COST.get(name, 1.0)
             groups[lighter].append(name)
-        # `write` (the writing thread) updates `_digests`; `hash_rest` the others, until `finish`.
+        # `hash_own` updates `_digests`; `hash_rest` the others, until `finish`.
         self._digests = {name: hashlib.new(name) for name in groups[0]}
         self._others = {name: hashlib.new(name) for name in groups[1]}
 
@@ -61,7 +61,8 @@ class UploadSink(ArtifactSink):
     async def feed(self, chunk):
         loop = asyncio.get_running_loop()
         await asyncio.gather(
-            loop.run_in_executor(None, self.write, chunk),
+            loop.run_in_executor(None, self.write, chunk, False),
+            loop.run_in_executor(None, self.hash_own, chunk),
             loop.run_in_executor(None, self.hash_rest, chunk),
         )
 

@@ -98,8 +98,9 @@ class Placed:
                 return None
         return at if at < end else None
 
-    def read(self, start, end):
-        """Yield the bytes of chunks [start, end), uncompressed; XetError when Pulp lost some."""
+    def read(self, start, end, block=BLOCK):
+        """Yield the bytes of chunks [start, end), uncompressed, in pieces of at most `block`;
+        XetError when Pulp lost some."""
         at = start
         while at < end:
             span = max(
@@ -108,11 +109,13 @@ class Placed:
             if span is not None:
                 stop = min(end, span.end)
                 offset = span.offset + self.offsets[at] - self.offsets[span.start]
-                yield from _read(span.artifact.file, offset, self.offsets[stop] - self.offsets[at])
+                length = self.offsets[stop] - self.offsets[at]
+                yield from _read(span.artifact.file, offset, length, block)
             elif self.xorb.staged:
                 stop = end
                 staged = _Staged(self.xorb.staged)
-                yield from _read(staged, self.offsets[at], self.offsets[stop] - self.offsets[at])
+                length = self.offsets[stop] - self.offsets[at]
+                yield from _read(staged, self.offsets[at], length, block)
             else:
                 raise XetError(f"Chunk {at} of xorb {self.xorb.hash} is no longer held here.")
             at = stop
@@ -128,19 +131,19 @@ class _Staged:
         return storage().open(self.name, mode)
 
 
-def _read(opened, offset, length):
+def _read(opened, offset, length, block):
     try:
-        yield from _read_open(opened, offset, length)
+        yield from _read_open(opened, offset, length, block)
     except FileNotFoundError:  # staged bytes placed (and dropped) by another shard meanwhile
         raise XetError("These chunks just moved into a stored file: try again.", 503)
 
 
-def _read_open(opened, offset, length):
+def _read_open(opened, offset, length, block):
     with opened.open("rb") as handle:
         handle.seek(offset)
         while length > 0:
-            block = handle.read(min(BLOCK, length))
-            if not block:
+            piece = handle.read(min(block, length))
+            if not piece:
                 raise XetError("A stored file is shorter than its Xet index says.", 500)
-            length -= len(block)
-            yield block
+            length -= len(piece)
+            yield piece

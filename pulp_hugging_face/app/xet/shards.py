@@ -140,16 +140,19 @@ def _rebuilt(info, placed):
     """The file's bytes read from its xorbs into a new artifact, checked against its sha256."""
     sink = files.UploadSink(info.sha256, info.size, files.part_path())
     try:
-        with ThreadPoolExecutor(1) as helper:  # the other digests, beside the writing thread
-            hashing = None
+        with ThreadPoolExecutor(2) as helpers:  # the digests in two threads, beside the writing
+            hashing = ()
             for term in info.terms:
-                for block in placed[term.xorb].read(term.start, term.end):
-                    if hashing is not None:
-                        hashing.result()
-                    hashing = helper.submit(sink.hash_rest, block)
-                    sink.write(block)
-            if hashing is not None:
-                hashing.result()
+                for block in placed[term.xorb].read(term.start, term.end, files.BLOCK):
+                    for done in hashing:
+                        done.result()
+                    hashing = (
+                        helpers.submit(sink.hash_own, block),
+                        helpers.submit(sink.hash_rest, block),
+                    )
+                    sink.write(block, hashing=False)
+            for done in hashing:
+                done.result()
         sink.finish()
         return save_artifact(sink)
     except IntegrityMismatch:
