@@ -12,13 +12,18 @@ same run.
 - a Xet download of that second revision by a client that fetched the first: bytes on the wire
   / file size, target <= 10 % (depends on the client's chunk cache)
 - what Xet keeps beside the artifacts (index tables, staged blobs) / bytes uploaded
+- a `--changed-mib` file published through LFS, read once over HTTP: how long the worker takes
+  to give it Xet data (seconds a GiB), and a fresh client's Xet download of it against its HTTP
+  download (informational)
 """
 
 import argparse
 import os
 import subprocess
 import sys
+import time
 import uuid
+from datetime import datetime
 from pathlib import Path
 
 from publish import against_curl, client, publishing_endpoint, standalone
@@ -84,6 +89,7 @@ def measure(args, api, stack, work, bench):
     before = kept_bytes(stack)
     upload_ratio(args, endpoint, token, work, bench)
     changed_revision(args, endpoint, token, work, report)
+    stored_file_by_xet(args, api, endpoint, token, work, report)
     uploaded = (args.size_mib * args.rounds + 2 * args.changed_mib) << 20
     tables, staged = (now - then for now, then in zip(kept_bytes(stack), before))
     print(f"  Xet index {tables / (1 << 20):.1f} MiB, staged {staged / (1 << 20):.1f} MiB")
@@ -125,6 +131,78 @@ def changed_revision(args, endpoint, token, work, report):
         report(label, 100 * fetched, "%", "<= 10 %", fetched <= 0.10)
     first.unlink()
     second.unlink()
+
+
+INDEXING = "pulp_hugging_face.app.xet_indexing.index_stored"
+
+
+def timed_download(endpoint, home, repo, xet):
+    return client(
+        f"""
+        import json, time
+        from huggingface_hub import hf_hub_download
+        started = time.perf_counter()
+        hf_hub_download({repo!r}, "weights.bin")
+        print(json.dumps(time.perf_counter() - started))
+        """,
+        endpoint,
+        None,
+        home,
+        xet=xet,
+    )
+
+
+def stored_file_by_xet(args, api, endpoint, token, work, report):
+    """A file published through LFS (no Xet data), read over HTTP, indexed by a worker, then
+    read by Xet from a fresh cache."""
+    path, repo = work / "stored.bin", f"bench/stored-{uuid.uuid4().hex[:8]}"
+    random_file(path, args.changed_mib)
+    client(
+        f"""
+        from huggingface_hub import HfApi
+        HfApi().create_repo({repo!r})
+        HfApi().upload_file(
+            path_or_fileobj={str(path)!r}, path_in_repo="weights.bin", repo_id={repo!r}
+        )
+        print("null")
+        """,
+        endpoint,
+        token,
+        work / "home-lfs",
+    )
+    path.unlink()
+    earlier = newest_indexing(api)
+    with CountingProxy(endpoint) as proxy:  # both reads through it: the same path
+        by_http = timed_download(proxy.endpoint, work / "home-http", repo, xet=False)
+        task = indexing_task(api, earlier and earlier["pulp_href"])  # queued by that read
+        seconds = (_when(task["finished_at"]) - _when(task["started_at"])).total_seconds()
+        label = "Xet indexing of a stored file (worker)"
+        report(label, seconds * 1024 / args.changed_mib, "s/GiB", "info", True)
+        by_xet = timed_download(proxy.endpoint, work / "home-xet", repo, xet=True)
+        assert proxy.bytes_down("/xet-cas/v1/fetch/") >= args.changed_mib << 20, "not by Xet"
+    label = f"Xet download of a stored {args.changed_mib} MiB file / its HTTP download"
+    report(label, by_xet / by_http, f"x ({by_xet:.2f} s / {by_http:.2f} s)", "info", True)
+
+
+def newest_indexing(api):
+    found = api.get("/pulp/api/v3/tasks/", name=INDEXING, ordering="-pulp_created", limit=1)
+    return found["results"][0] if found["results"] else None
+
+
+def indexing_task(api, earlier_href, timeout=600):
+    """The first indexing task after `earlier_href`, once it has ended."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        task = newest_indexing(api)
+        if task and task["pulp_href"] != earlier_href and task["state"] in ("completed", "failed"):
+            assert task["state"] == "completed", task.get("error")
+            return task
+        time.sleep(0.5)
+    raise AssertionError("no Xet indexing task ended in time")
+
+
+def _when(stamp):
+    return datetime.fromisoformat(stamp.replace("Z", "+00:00"))
 
 
 def kept_bytes(stack):
