@@ -5,7 +5,7 @@ import numpy
 
 MIN_CHUNK = 8 << 10
 MAX_CHUNK = 128 << 10
-MASK = 0xFFFF000000000000
+BOUNDARY_BELOW = numpy.uint64(1 << 48)  # a boundary: the hash's top 16 bits zero (below 2**48)
 WINDOW = 64  # the gear hash at a byte depends on the last 64 bytes only
 # The gear table of the reference implementation (rust-gearhash's DEFAULT_TABLE), 256 u64s.
 _TABLE_HEX = (
@@ -69,10 +69,10 @@ def _window_hashes(window):
     """The gear hash at every byte of `window` (uint8), over the 64 bytes ending there: exact from
     byte 63 on, where no chunk boundary can fall earlier than (MIN_CHUNK is far larger)."""
     hashes = TABLE[window]
+    shifted = numpy.empty_like(hashes)
     for step in (1, 2, 4, 8, 16, 32):  # doubling: the sum of T[b[i-k]] << k for k below 2 * step
-        wider = hashes.copy()
-        wider[step:] += hashes[:-step] << numpy.uint64(step)
-        hashes = wider
+        numpy.left_shift(hashes[:-step], numpy.uint64(step), out=shifted[:-step])
+        numpy.add(hashes[step:], shifted[:-step], out=hashes[step:])  # in place, from a copy
     return hashes
 
 
@@ -92,7 +92,7 @@ class Chunker:
             return []
         window = numpy.concatenate([self._history, data])
         hashes = _window_hashes(window)[len(self._history) :]
-        found = numpy.flatnonzero((hashes & numpy.uint64(MASK)) == 0) + self._end
+        found = numpy.flatnonzero(hashes < BOUNDARY_BELOW) + self._end
         self._candidates = numpy.concatenate([self._candidates, found])
         self._end += len(data)
         self._history = window[-(WINDOW - 1) :]
