@@ -11,6 +11,7 @@ import asyncio
 import functools
 import hashlib
 import json
+import tempfile
 import threading
 import time
 from dataclasses import dataclass, field
@@ -72,6 +73,16 @@ class HubFile:
     @functools.cached_property
     def etag(self):
         return hashlib.sha256(self.data).hexdigest() if self.lfs else git_blob_sha1(self.data)
+
+    @functools.cached_property
+    def xet_hash(self):
+        """The file's Xet hash, as the Hub gives it (computed by hf_xet, the reference client)."""
+        import hf_xet
+
+        with tempfile.NamedTemporaryFile() as file:
+            file.write(self.data)
+            file.flush()
+            return hf_xet.hash_files([file.name])[0].hash
 
 
 @dataclass
@@ -307,7 +318,7 @@ class FakeHub:
         headers = {"X-Repo-Commit": sha, "Accept-Ranges": "bytes"}
         if entry.xet:
             xet = {
-                "hash": hashlib.sha256(b"xet" + entry.data).hexdigest(),
+                "hash": entry.xet_hash,
                 "refreshUrl": f"{self.url}/api/{repo_type}s/{repo_id}/xet-read-token/{sha}",
             }
             xet["reconstructionUrl"] = f"{self.cdn_url}/v1/reconstructions/{xet['hash']}"
@@ -560,7 +571,7 @@ class FakeHub:
             if entry.lfs:
                 item["lfs"] = {"oid": entry.etag, "size": len(entry.data), "pointerSize": len(blob)}
             if entry.xet:
-                item["xetHash"] = hashlib.sha256(b"xet" + entry.data).hexdigest()
+                item["xetHash"] = entry.xet_hash
             if expand:
                 item["lastCommit"] = repo.last_commit(sha, path)
                 item["securityFileStatus"] = {

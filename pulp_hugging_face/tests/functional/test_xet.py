@@ -54,6 +54,9 @@ def test_a_pulled_file_gets_xet_data_then_clients_read_it_by_xet(
         assert not proxy.bytes_down("/xet-cas/")  # nothing of it here yet: plain HTTP
         answer = with_xet_hash(proxy.endpoint, repo.repo_id, "xet.bin")
         assert answer.headers["X-Xet-Hash"] == hf_xet.hash_files([first])[0].hash
+        hub = f"{fake_hub.url}/{repo.repo_id}/resolve/main/xet.bin"
+        upstream = requests.head(hub, allow_redirects=False, timeout=30).headers["X-Xet-Hash"]
+        assert answer.headers["X-Xet-Hash"] == upstream  # what the Hub says, its own work
         links = answer.headers["Link"]
         assert f"<{proxy.endpoint}/api/models/{repo.repo_id}/xet-read-token/" in links
         assert f"<{proxy.endpoint}/xet-cas/v1/reconstructions/" in links
