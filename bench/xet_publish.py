@@ -134,6 +134,7 @@ def changed_revision(args, endpoint, token, work, report):
 
 
 INDEXING = "pulp_hugging_face.app.xet_indexing.index_stored"
+BYTES = "xet.indexing.bytes"
 
 
 def timed_download(endpoint, home, repo, xet):
@@ -190,13 +191,18 @@ def newest_indexing(api):
 
 
 def indexing_task(api, earlier_href, timeout=600):
-    """The first indexing task after `earlier_href`, once it has ended."""
+    """The first indexing task after `earlier_href` that chunked something, once it ended (a
+    second content process may have queued the same file: its task finds nothing to do)."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        task = newest_indexing(api)
-        if task and task["pulp_href"] != earlier_href and task["state"] in ("completed", "failed"):
-            assert task["state"] == "completed", task.get("error")
-            return task
+        found = api.get("/pulp/api/v3/tasks/", name=INDEXING, ordering="-pulp_created", limit=5)
+        for task in found["results"]:
+            if task["pulp_href"] == earlier_href:
+                break
+            chunked = [r["done"] for r in task["progress_reports"] if r["code"] == BYTES]
+            if task["state"] == "completed" and chunked and chunked[0] > 0:
+                return task
+            assert task["state"] != "failed", task.get("error")
         time.sleep(0.5)
     raise AssertionError("no Xet indexing task ended in time")
 

@@ -112,10 +112,16 @@ def _visible(distro, rows):
 
 
 def serves_artifact(distro, artifact_id):
-    """Whether the distribution may serve a file with these bytes (see `_visible`)."""
-    held = ContentArtifact.objects.filter(artifact_id=artifact_id).values_list("content_id")
-    _, visible = _visible(distro, list(held))
-    return bool(visible)
+    """Whether the distribution may serve a file with these bytes, as `_visible` decides: its
+    version holds one, or its remote fetched one (two EXISTS queries, however many hold it)."""
+    held = ContentArtifact.objects.filter(artifact_id=artifact_id).values("content_id")
+    version = served_version(distro)
+    if version is not None and version.content.filter(pk__in=held).exists():
+        return True
+    fetched = RemoteArtifact.objects.filter(
+        remote_id=distro.remote_id, content_artifact__artifact_id=artifact_id
+    )
+    return bool(distro.remote_id) and fetched.exists()
 
 
 def _files(commit, rows):

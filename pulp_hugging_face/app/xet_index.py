@@ -30,6 +30,13 @@ class XetXorb(models.Model):
     class Meta:
         unique_together = ("pulp_domain", "hash")
 
+    def drop_staged(self):
+        """Delete its staged blob: every chunk of it now lives in stored files."""
+        if self.staged:
+            self.pulp_domain.get_storage().delete(self.staged)
+            XetXorb.objects.filter(pk=self.pk).update(staged=None)
+            self.staged = None
+
     def entries(self):
         """[(raw hash, size), ...] of its chunks, in order."""
         data = bytes(self.chunks)

@@ -11,10 +11,11 @@ import logging
 import time
 
 from django.conf import settings
-from django.db import IntegrityError, transaction
+from django.db import transaction
 
 from pulpcore.plugin.models import Artifact, ContentArtifact, ProgressReport
 from pulpcore.plugin.tasking import adispatch
+from pulpcore.plugin.util import set_domain
 
 from pulp_hugging_face import hub
 from pulp_hugging_face import xet_format as xet
@@ -54,9 +55,10 @@ class Queue:
         self._pending = set()
         self._timer = None
         self._recent = {}  # artifact pk -> when it was last queued
+        self._flushing = set()  # flushes under way (kept: the loop holds tasks weakly)
 
     def add(self, artifact_pk):
-        now = time.monotonic()
+        artifact_pk, now = str(artifact_pk), time.monotonic()
         if now - self._recent.get(artifact_pk, -RECENT_SECONDS) < RECENT_SECONDS:
             return
         if len(self._recent) >= RECENT_MAX:
@@ -64,17 +66,20 @@ class Queue:
         self._recent[artifact_pk] = now
         self._pending.add(artifact_pk)
         if len(self._pending) >= self.max_items:
-            asyncio.ensure_future(self.flush())
+            self._start_flush()
         elif self._timer is None:
-            self._timer = asyncio.get_running_loop().call_later(
-                self.window, lambda: asyncio.ensure_future(self.flush())
-            )
+            self._timer = asyncio.get_running_loop().call_later(self.window, self._start_flush)
+
+    def _start_flush(self):
+        flushing = asyncio.ensure_future(self.flush())
+        self._flushing.add(flushing)
+        flushing.add_done_callback(self._flushing.discard)
 
     async def flush(self):
         if self._timer is not None:
             self._timer.cancel()
             self._timer = None
-        pks, self._pending = sorted(str(pk) for pk in self._pending), set()
+        pks, self._pending = sorted(self._pending), set()
         if not pks:
             return None
         try:
@@ -102,7 +107,8 @@ def index_later(content_artifact, etag, size, xet_hash=None):
 def index_stored(artifact_pks):
     """The task: index the given artifacts that have no Xet data yet, with progress."""
     indexed = XetFile.objects.filter(artifact_id__in=artifact_pks).values("artifact_id")
-    artifacts = list(Artifact.objects.filter(pk__in=artifact_pks).exclude(pk__in=indexed))
+    found = Artifact.objects.filter(pk__in=artifact_pks).exclude(pk__in=indexed)
+    artifacts = list(found.select_related("pulp_domain"))
     with (
         ProgressReport(
             message="Indexing stored files for Xet",
@@ -117,8 +123,9 @@ def index_stored(artifact_pks):
     ):
         for artifact in artifacts:
             try:
+                set_domain(artifact.pulp_domain)  # its storage (one batch, any domain)
                 index_artifact(artifact, progress)
-            except (FileNotFoundError, IntegrityError) as exc:  # deleted meanwhile
+            except Exception as exc:  # deleted meanwhile, storage trouble: the others go on
                 log.warning("Not indexed for Xet: artifact %s (%s).", artifact.pk, exc)
             files.increment()
 
@@ -142,7 +149,14 @@ def index_artifact(artifact, progress=None):
         )
         for pk in ContentArtifact.objects.filter(artifact=artifact).values_list("content_id"):
             changes.content_changed(pk[0])
+    _unstage_covered(domain, [term[0] for term in terms])
     return created
+
+
+def _unstage_covered(domain, names):
+    """Staged blobs of uploaded xorbs this file now holds whole (its spans cover each)."""
+    for xorb in XetXorb.objects.filter(pulp_domain_id=domain, hash__in=names, staged__isnull=False):
+        xorb.drop_staged()
 
 
 def chunk_entries(artifact, progress=None):

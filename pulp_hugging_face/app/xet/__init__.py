@@ -18,7 +18,9 @@ from ..responses import hub_error
 from . import access, dedupe, reconstruction, shards, xorbs
 from .reading import prune_staged  # noqa: F401 (the content app's housekeeping calls it)
 
-WRITES = {("v1", "xorbs"), ("v1", "shards"), ("v2", "shards")}
+WRITES = {("v1", "xorbs"), ("v1", "shards"), ("v2", "shards")}  # a POST there needs write scope
+# Asked only while uploading, and telling which files the domain holds: write scope, any method.
+UPLOADS_ONLY = {("v1", "chunks")}
 METHODS = {
     ("v1", "xorbs"): ("POST", "HEAD"),
     ("v1", "chunks"): ("GET",),
@@ -81,7 +83,8 @@ async def _cas(request, distro, path, cas_url):
         return hub_error(405, f"{request.method} is not allowed here.")
     if path.kind == "fetch":  # a signed URL from a reconstruction: no token
         return await reconstruction.fetch(request, path)
-    scope = "write" if request.method == "POST" and call in WRITES else "read"
+    writes = (request.method == "POST" and call in WRITES) or call in UPLOADS_ONLY
+    scope = "write" if writes else "read"
     access.claims(request, distro, scope)
     if path.kind == "reconstructions" and path.hash:
         return await reconstruction.reconstruction(request, distro, path, cas_url)

@@ -44,14 +44,6 @@ def stage(name, part_path):
         return where.save(name, File(handle))
 
 
-def unstage(xorb):
-    """Drop a xorb's staged blob (every chunk of it now lives in stored files)."""
-    if xorb.staged:
-        storage().delete(xorb.staged)
-        XetXorb.objects.filter(pk=xorb.pk).update(staged=None)
-        xorb.staged = None
-
-
 def prune_staged():
     """Drop staged bytes no shard placed in files within HF_XET_STAGED_RETENTION: xorbs with
     no chunk in a stored file go, the others keep what files hold. The number dropped."""

@@ -22,7 +22,7 @@ from ..publishing import files
 from ..publishing.bodies import json_body
 from ..storage import IntegrityMismatch, save_artifact
 from ..xet_index import XetChunk, XetFile, XetSpan, XetXorb
-from .reading import Placed, unstage
+from .reading import Placed
 
 log = logging.getLogger(__name__)
 HEARTBEAT = 5  # seconds between progress lines of a streamed (v2) shard upload
@@ -79,7 +79,7 @@ def _land(found, listed, progress=None):
             progress["verified"] += 1
     for one in placed.values():
         if one.xorb.staged and Placed(one.xorb).covered():
-            unstage(one.xorb)
+            one.xorb.drop_staged()
     return landed
 
 

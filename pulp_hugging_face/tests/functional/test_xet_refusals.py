@@ -125,6 +125,9 @@ def test_cas_calls_need_the_right_xet_token(hosted, repo_id, hf_distribution):
     forged = writer.token[:-4] + "0000"
     assert writer.xorb(xorb_of(chunks), name, token=forged).status_code == 401
     assert reader.xorb(xorb_of(chunks), name).status_code == 403
+    asked = f"v1/chunks/default/{xet.hash_hex(xet.chunk_hash(chunks[0]))}"  # dedupe: uploads only
+    assert reader.call("GET", asked).status_code == 403
+    assert writer.call("GET", asked).status_code == 404  # not held: asked with the right scope
     other = hf_distribution()["endpoint"]  # another distribution's CAS
     answer = requests.post(
         f"{other}/xet-cas/v1/xorbs/default/{xet.hash_hex(name)}",

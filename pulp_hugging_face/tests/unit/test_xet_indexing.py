@@ -3,9 +3,12 @@ hf_xet itself does, indexed as xorbs whose bytes are the artifact's, no copy."""
 
 import asyncio
 import os
+import uuid
 
 import hf_xet
 import pytest
+from django.core.files.base import ContentFile
+from django.core.files.storage import default_storage
 from django.test import override_settings
 
 from pulpcore.plugin.models import Artifact
@@ -13,7 +16,7 @@ from pulpcore.plugin.models import Artifact
 from pulp_hugging_face import xet_format as xet
 from pulp_hugging_face.app import xet_indexing
 from pulp_hugging_face.app.xet import reading
-from pulp_hugging_face.app.xet_index import XetChunk, XetFile, XetSpan, XetXorb
+from pulp_hugging_face.app.xet_index import XetChunk, XetFile, XetSpan, XetXorb, packed
 
 pytestmark = pytest.mark.django_db
 LFS_ETAG = "a" * 64
@@ -103,3 +106,38 @@ def test_the_queue_sends_each_file_once_in_one_batch(monkeypatch):
 
     asyncio.run(serve())
     assert sent == [(xet_indexing.TASK, ["p1", "p2"], ["hf-xet-index:p1", "hf-xet-index:p2"])]
+
+
+def test_a_batch_that_could_not_be_sent_is_asked_for_again(monkeypatch):
+    sent, pk = [], uuid.uuid4()  # artifact pks as the content app has them: UUIDs
+
+    async def dispatch(task, kwargs, exclusive_resources):
+        if not sent:
+            sent.append(None)
+            raise ConnectionError("database gone")
+        sent.append(kwargs["artifact_pks"])
+
+    monkeypatch.setattr(xet_indexing, "adispatch", dispatch)
+
+    async def serve():
+        queue = xet_indexing.Queue(window=0.05)
+        queue.add(pk)
+        await asyncio.sleep(0.2)  # the dispatch failed: not remembered as queued
+        queue.add(pk)
+        await asyncio.sleep(0.2)
+
+    asyncio.run(serve())
+    assert sent == [None, [str(pk)]]
+
+
+def test_an_uploaded_xorb_the_file_now_holds_loses_its_staged_copy(tmp_path):
+    data = os.urandom(300_000)
+    artifact, _ = stored(tmp_path, data)
+    entries = xet_indexing.chunk_entries(artifact)
+    name = xet.hash_hex(xet.merkle_root(entries))
+    blob = default_storage.save(f"{reading.STAGED}{name}", ContentFile(data))
+    XetXorb.objects.create(hash=name, chunks=packed(entries), size=len(data), staged=blob)
+    xet_indexing.index_artifact(artifact)
+    xorb = XetXorb.objects.get(hash=name)
+    assert xorb.staged is None and not default_storage.exists(blob)
+    assert b"".join(reading.placed(name).read(0, len(entries))) == data
