@@ -27,6 +27,11 @@ HF_XET_STAGED_RETENTION = 24 * 3600
 
 # Give stored LFS files Pulp got otherwise (sync, pull-through, LFS uploads, import) Xet data, so
 # Xet clients read them through the reconstruction API: a worker chunks each one the first time
-# it is served (about 40 s a GiB of one worker's CPU; an index of ~0.06 % of its size is kept,
+# it is served (about 11 s a GiB of one worker's core; an index of ~0.06 % of its size is kept,
 # no second copy). False: such files keep being served over plain HTTP only.
 HF_XET_INDEX_STORED = True
+
+# ... only files of at least this many bytes: a smaller file is one xorb, fetched in one piece
+# either way, and a Xet read of it costs the client about 40 ms more than a GET (a token, a
+# reconstruction, a fetch: measured in make bench).
+HF_XET_INDEX_MIN_SIZE = 64 << 20

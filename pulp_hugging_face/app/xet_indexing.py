@@ -37,10 +37,11 @@ TASK = "pulp_hugging_face.app.xet_indexing.index_stored"
 
 def wanted(etag, size, xet_hash=None):
     """Whether a stored file should get Xet data: an LFS file (the Hub gives only those a Xet
-    hash), not empty, not indexed yet, with Xet and stored-file indexing on."""
+    hash) of at least HF_XET_INDEX_MIN_SIZE, not indexed yet, with Xet and stored-file indexing
+    on."""
     return (
         xet_hash is None
-        and bool(size)
+        and (size or 0) >= max(settings.HF_XET_INDEX_MIN_SIZE, 1)
         and hub.is_lfs_etag(etag)
         and settings.HF_XET
         and settings.HF_XET_INDEX_STORED

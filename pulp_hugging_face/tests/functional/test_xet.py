@@ -20,6 +20,7 @@ from .counting_proxy import CountingProxy
 from .test_xet_refusals import fetched
 
 INDEXING = "pulp_hugging_face.app.xet_indexing.index_stored"
+BIG = (64 << 20) + 300_000  # above HF_XET_INDEX_MIN_SIZE: two xorbs
 BYTES = "xet.indexing.bytes"
 
 
@@ -29,6 +30,13 @@ def test_xet_file_downloads_over_http_through_pulp(hf_distribution, repo, fake_h
     assert Path(path).read_bytes() == repo.commits[repo.refs["main"]]["xet.bin"].data
     calls = [r["path"] for r in fake_hub.requests + fake_hub.cdn_requests]
     assert not [p for p in calls if "xet-read-token" in p or "xet-cas" in p]
+
+
+def big_model(fake_hub, name, xet=False):
+    """A model on the fake Hub with one LFS file of BIG bytes, and a small regular file."""
+    repo = fake_hub.add_repo(f"org/{unique('xet')}")
+    repo.commit({name: HubFile(os.urandom(BIG), lfs=True, xet=xet), "config.json": b"{}"})
+    return repo
 
 
 def with_xet_hash(endpoint, repo_id, path, revision="main", timeout=90):
@@ -45,8 +53,9 @@ def with_xet_hash(endpoint, repo_id, path, revision="main", timeout=90):
 
 @pytest.mark.parametrize("with_repository", [True, False], ids=["repository", "remote-only"])
 def test_a_pulled_file_gets_xet_data_then_clients_read_it_by_xet(
-    with_repository, hf_distribution, repo, fake_hub, pulp_api, tmp_path
+    with_repository, hf_distribution, fake_hub, pulp_api, tmp_path
 ):
+    repo = big_model(fake_hub, "xet.bin", xet=True)
     since = datetime.now(timezone.utc).isoformat()
     endpoint = hf_distribution(with_repository=with_repository)["endpoint"]
     data = repo.commits[repo.refs["main"]]["xet.bin"].data
@@ -80,6 +89,7 @@ def test_a_pulled_file_gets_xet_data_then_clients_read_it_by_xet(
         assert all(Path(p).read_bytes() == data for p in paths)
         assert proxy.bytes_down("/xet-cas/v1/fetch/") >= 4 * len(data)  # by Xet
         assert proxy.bytes_down("/resolve/") < 4 * 10_000  # not by HTTP
+
     assert fake_hub.body_fetches() == []  # from storage: upstream gave the bytes once
     tasks = pulp_api.get(
         "/pulp/api/v3/tasks/", name=INDEXING, state="completed", pulp_created__gte=since
@@ -88,7 +98,18 @@ def test_a_pulled_file_gets_xet_data_then_clients_read_it_by_xet(
     assert len(data) in chunked  # the task that indexed it reported its bytes
 
 
-def test_xet_reads_go_on_with_the_upstream_down(hf_distribution, repo, fake_hub, tmp_path):
+def test_a_small_stored_file_stays_on_plain_http(hf_distribution, repo, fake_hub, tmp_path):
+    endpoint = hf_distribution()["endpoint"]
+    for cache in ("a", "b"):  # stored, then served from storage (which would queue it)
+        hf_hub_download(repo.repo_id, "weights.bin", cache_dir=tmp_path / cache, endpoint=endpoint)
+    url = f"{endpoint}/{repo.repo_id}/resolve/main/weights.bin"
+    for _ in range(16):  # well past the queue's window and a task's run
+        assert "X-Xet-Hash" not in requests.head(url, allow_redirects=False, timeout=30).headers
+        time.sleep(0.5)
+
+
+def test_xet_reads_go_on_with_the_upstream_down(hf_distribution, fake_hub, tmp_path):
+    repo = big_model(fake_hub, "weights.bin")
     endpoint = hf_distribution(metadata_ttl=0)["endpoint"]
     data = repo.commits[repo.refs["main"]]["weights.bin"].data
     hf_hub_download(repo.repo_id, "weights.bin", cache_dir=tmp_path / "a", endpoint=endpoint)
@@ -109,8 +130,7 @@ def test_xet_reads_go_on_with_the_upstream_down(hf_distribution, repo, fake_hub,
 def test_a_synced_file_reads_by_xet_with_byte_ranges(
     hf_remote_factory, hf_repository_factory, hf_distribution_factory, pulp_api, fake_hub
 ):
-    repo = fake_hub.add_repo(f"org/{unique('xetsync')}")
-    repo.commit({"model.safetensors": HubFile(os.urandom(700_000), lfs=True), "a.json": b"{}"})
+    repo = big_model(fake_hub, "model.safetensors")
     remote = hf_remote_factory(includes=[{"repo": repo.repo_id, "include": ["*.safetensors"]}])
     repository = hf_repository_factory()
     task = pulp_api.request(

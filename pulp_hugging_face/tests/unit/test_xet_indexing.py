@@ -77,15 +77,18 @@ def test_an_empty_file_gets_no_xet_data(tmp_path):
     assert xet_indexing.index_artifact(artifact) is False and not XetFile.objects.exists()
 
 
-def test_only_stored_lfs_files_without_xet_data_are_wanted():
-    assert xet_indexing.wanted(LFS_ETAG, 10)
-    assert not xet_indexing.wanted("b" * 40, 10)  # a regular (git) file: the Hub gives none
-    assert not xet_indexing.wanted(LFS_ETAG, 0)
-    assert not xet_indexing.wanted(LFS_ETAG, 10, "c" * 64)
+def test_only_big_stored_lfs_files_without_xet_data_are_wanted(settings):
+    big = settings.HF_XET_INDEX_MIN_SIZE
+    assert xet_indexing.wanted(LFS_ETAG, big)
+    assert not xet_indexing.wanted(LFS_ETAG, big - 1)  # one xorb: a GET is quicker
+    assert not xet_indexing.wanted("b" * 40, big)  # a regular (git) file: the Hub gives none
+    assert not xet_indexing.wanted(LFS_ETAG, big, "c" * 64)
+    with override_settings(HF_XET_INDEX_MIN_SIZE=0):
+        assert xet_indexing.wanted(LFS_ETAG, 1) and not xet_indexing.wanted(LFS_ETAG, 0)
     with override_settings(HF_XET_INDEX_STORED=False):
-        assert not xet_indexing.wanted(LFS_ETAG, 10)
+        assert not xet_indexing.wanted(LFS_ETAG, big)
     with override_settings(HF_XET=False):
-        assert not xet_indexing.wanted(LFS_ETAG, 10)
+        assert not xet_indexing.wanted(LFS_ETAG, big)
 
 
 def test_the_queue_sends_each_file_once_in_one_batch(monkeypatch):
