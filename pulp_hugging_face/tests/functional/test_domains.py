@@ -3,6 +3,7 @@
 Runs a second live stack (its own ports, database and state folder) with DOMAIN_ENABLED.
 """
 
+import os
 import time
 from pathlib import Path
 
@@ -12,6 +13,8 @@ from hf_fake_hub import HubFile
 from huggingface_hub import hf_hub_download
 
 from pulp_hugging_face.pytest_plugin import PulpApi, unique
+
+from .counting_proxy import CountingProxy
 
 
 @pytest.fixture(scope="module")
@@ -89,3 +92,34 @@ def test_domains_are_isolated(domain_api, fake_hub, tmp_path):
     default = stored_units(api, "default", repo_id)
     assert team["count"] == 1 and default["count"] == 1
     assert team["results"][0]["pulp_href"] != default["results"][0]["pulp_href"]
+
+
+def test_a_domain_with_its_own_storage_serves_its_files_by_xet(domain_api, fake_hub, tmp_path):
+    api, name = domain_api, unique("xet")
+    domain = api.request(
+        "POST",
+        "/pulp/default/api/v3/domains/",
+        json={
+            "name": name,
+            "storage_class": "pulpcore.app.models.storage.FileSystem",
+            "storage_settings": {"location": str(tmp_path / "xet-media")},
+        },
+    )
+    api.created.append(domain["pulp_href"])
+    repo_id, data = f"org/{unique('domxet')}", os.urandom((64 << 20) + 300_000)
+    fake_hub.add_repo(repo_id).commit({"w.bin": HubFile(data, lfs=True, xet=True)})
+    remote = create_in(api, name, "remotes", name=unique("r"), url=fake_hub.url)
+    dist = create_in(
+        api, name, "distributions", name=unique("d"), base_path="hf", remote=remote["pulp_href"]
+    )
+    endpoint = dist["base_url"].rstrip("/")
+    hf_hub_download(repo_id, "w.bin", cache_dir=tmp_path / "a", endpoint=endpoint)
+    url = f"{endpoint}/{repo_id}/resolve/main/w.bin"
+    deadline = time.time() + 90
+    while "X-Xet-Hash" not in requests.head(url, timeout=30).headers:  # indexed in its domain
+        assert time.time() < deadline, "no Xet data in time"
+        time.sleep(0.5)
+    with CountingProxy(endpoint) as proxy:
+        path = hf_hub_download(repo_id, "w.bin", cache_dir=tmp_path / "b", endpoint=proxy.endpoint)
+        assert proxy.bytes_down("/xet-cas/v1/fetch/") >= len(data)  # read from its own storage
+    assert Path(path).read_bytes() == data
