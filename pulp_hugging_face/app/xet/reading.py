@@ -23,10 +23,6 @@ def storage():
     return get_domain().get_storage()
 
 
-def storage_of(xorb):
-    return xorb.pulp_domain.get_storage()
-
-
 def stage(name, part_path):
     """Move the file at `part_path` into storage as `name` (a rename on file system storage on
     the same device): the name it has there."""
@@ -50,10 +46,10 @@ def prune_staged():
     since = timezone.now() - timedelta(seconds=settings.HF_XET_STAGED_RETENTION)
     dropped = 0
     for xorb in XetXorb.objects.filter(staged__isnull=False, created__lt=since):
-        storage_of(xorb).delete(xorb.staged)
         if xorb.spans.exists():
-            XetXorb.objects.filter(pk=xorb.pk).update(staged=None)
+            xorb.drop_staged()
         else:
+            xorb.pulp_domain.get_storage().delete(xorb.staged)
             xorb.delete()
         dropped += 1
     return dropped
