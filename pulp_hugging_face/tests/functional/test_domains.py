@@ -15,6 +15,7 @@ from huggingface_hub import hf_hub_download
 from pulp_hugging_face.pytest_plugin import PulpApi, unique
 
 from .counting_proxy import CountingProxy
+from .test_xet import with_xet_hash
 
 
 @pytest.fixture(scope="module")
@@ -22,6 +23,21 @@ def domain_api(pulp_domains_stack):
     api = PulpApi(pulp_domains_stack.api)
     yield api
     api.cleanup()
+
+
+def file_system_domain(api, name, folder):
+    """A new domain `name` storing its files under `folder`: its name."""
+    domain = api.request(
+        "POST",
+        "/pulp/default/api/v3/domains/",
+        json={
+            "name": name,
+            "storage_class": "pulpcore.app.models.storage.FileSystem",
+            "storage_settings": {"location": str(folder)},
+        },
+    )
+    api.created.append(domain["pulp_href"])
+    return name
 
 
 def create_in(api, domain, kind, **body):
@@ -49,17 +65,7 @@ def stored_units(api, domain, repo_id, timeout=30):
 
 def test_domains_are_isolated(domain_api, fake_hub, tmp_path):
     api = domain_api
-    name = unique("team")
-    domain = api.request(
-        "POST",
-        "/pulp/default/api/v3/domains/",
-        json={
-            "name": name,
-            "storage_class": "pulpcore.app.models.storage.FileSystem",
-            "storage_settings": {"location": str(tmp_path / "team-media")},
-        },
-    )
-    api.created.append(domain["pulp_href"])
+    name = file_system_domain(api, unique("team"), tmp_path / "team-media")
     repo_id = f"org/{unique('dom')}"
     commit = fake_hub.add_repo(repo_id).commit({"w.bin": HubFile(b"team bytes", lfs=True)})
 
@@ -95,17 +101,8 @@ def test_domains_are_isolated(domain_api, fake_hub, tmp_path):
 
 
 def test_a_domain_with_its_own_storage_serves_its_files_by_xet(domain_api, fake_hub, tmp_path):
-    api, name = domain_api, unique("xet")
-    domain = api.request(
-        "POST",
-        "/pulp/default/api/v3/domains/",
-        json={
-            "name": name,
-            "storage_class": "pulpcore.app.models.storage.FileSystem",
-            "storage_settings": {"location": str(tmp_path / "xet-media")},
-        },
-    )
-    api.created.append(domain["pulp_href"])
+    api = domain_api
+    name = file_system_domain(api, unique("xet"), tmp_path / "xet-media")
     repo_id, data = f"org/{unique('domxet')}", os.urandom((64 << 20) + 300_000)
     fake_hub.add_repo(repo_id).commit({"w.bin": HubFile(data, lfs=True, xet=True)})
     remote = create_in(api, name, "remotes", name=unique("r"), url=fake_hub.url)
@@ -114,11 +111,7 @@ def test_a_domain_with_its_own_storage_serves_its_files_by_xet(domain_api, fake_
     )
     endpoint = dist["base_url"].rstrip("/")
     hf_hub_download(repo_id, "w.bin", cache_dir=tmp_path / "a", endpoint=endpoint)
-    url = f"{endpoint}/{repo_id}/resolve/main/w.bin"
-    deadline = time.time() + 90
-    while "X-Xet-Hash" not in requests.head(url, timeout=30).headers:  # indexed in its domain
-        assert time.time() < deadline, "no Xet data in time"
-        time.sleep(0.5)
+    with_xet_hash(endpoint, repo_id, "w.bin")  # indexed in its domain
     with CountingProxy(endpoint) as proxy:
         path = hf_hub_download(repo_id, "w.bin", cache_dir=tmp_path / "b", endpoint=proxy.endpoint)
         assert proxy.bytes_down("/xet-cas/v1/fetch/") >= len(data)  # read from its own storage
