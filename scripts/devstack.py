@@ -338,6 +338,18 @@ DOMAIN_ENABLED = {self.domains}
             time.sleep(0.5)
         sys.exit(f"Pulp did not become healthy in {timeout}s ({last}); logs in {self.log_dir}")
 
+    def default_retention(self):
+        """The `huggingface` repository's cache limits: half the media folder's free space (at
+        most 100 GiB, in whole GiB) and 30 days idle. Change them with `pulp hugging-face
+        repository update --name huggingface --cache-max-bytes ... --cache-max-idle ...`."""
+        media = self.state / "media"
+        media.mkdir(parents=True, exist_ok=True)
+        half = shutil.disk_usage(media).free // 2
+        return {
+            "cache_max_bytes": max(1, min(100, half >> 30)) << 30,
+            "cache_max_idle": 30 * 24 * 3600,
+        }
+
     def ensure_defaults(self):
         """Create the `huggingface` remote, repository and distribution once."""
         base = self.api_root + "{}/hugging_face/hugging-face/"
@@ -353,7 +365,7 @@ DOMAIN_ENABLED = {self.domains}
             return result
 
         remote = get_or_create("remotes", {"name": "huggingface", "url": DEFAULT_HUB})
-        repo = get_or_create("repositories", {"name": "huggingface"})
+        repo = get_or_create("repositories", {"name": "huggingface", **self.default_retention()})
         return get_or_create(
             "distributions",
             {

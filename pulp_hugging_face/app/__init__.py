@@ -12,6 +12,13 @@ class HuggingFacePluginAppConfig(PulpPluginAppConfig):
 
     def ready(self):
         super().ready()
+        from django.db.models.signals import post_delete
+
         from .cache import connect_signals
+        from .models import HuggingFaceDistribution
+        from .retention import drop_cache_repository
 
         connect_signals()
+        post_delete.connect(
+            drop_cache_repository, sender=HuggingFaceDistribution, dispatch_uid="hf-cache-repo"
+        )

@@ -7,14 +7,28 @@ handler (see handler.py).
 
 import asyncio
 import logging
+import uuid
 
 from aiohttp import web
 from asgiref.sync import sync_to_async
 from django.conf import settings
+from django_guid import set_guid
 
 from pulpcore.plugin.content import app
 
-from . import authentication, cache, heartbeat, inflight, peers, repository_adds, upstream, xet
+from . import (
+    authentication,
+    cache,
+    heartbeat,
+    inflight,
+    peers,
+    repository_adds,
+    retention,
+    tasks,
+    upstream,
+    usage,
+    xet,
+)
 from .handler import PREFIX, HuggingFaceHandler
 
 log = logging.getLogger(__name__)
@@ -43,6 +57,18 @@ async def housekeeping():
         await asyncio.sleep(settings.HF_HOUSEKEEPING_INTERVAL)
 
 
+async def evict_idle():
+    """Now and then, an eviction for each repository with files idle beyond its limit."""
+    set_guid(uuid.uuid4().hex)  # the correlation id of the tasks it dispatches
+    while True:
+        await asyncio.sleep(settings.HF_CACHE_EVICT_INTERVAL)
+        try:
+            for repository in await sync_to_async(retention.with_idle_files)():
+                await sync_to_async(tasks.dispatch_eviction)(repository)
+        except Exception:
+            log.exception("Looking for idle cached files failed; trying again later.")
+
+
 def background(name, coroutine_function):
     """An app hook pair that runs `coroutine_function()` for as long as the app runs."""
 
@@ -59,8 +85,12 @@ def background(name, coroutine_function):
 handler = HuggingFaceHandler()
 background("hf_change_listener", cache.listen_forever)
 background("hf_housekeeping", housekeeping)
+background("hf_usage", usage.flush_forever)
+background("hf_evict_idle", evict_idle)
+cache.listen_also(usage.FLUSH_CHANNEL, usage.ask_to_flush)
 app.on_startup.append(peers.connect)
 app.on_shutdown.append(repository_adds.pending.flush_all)
+app.on_shutdown.append(usage.flush_at_exit)
 app.on_cleanup.append(upstream.close_sessions)
 app.add_routes(
     [

@@ -12,7 +12,7 @@ from aiohttp import web
 
 from pulpcore.plugin.models import Remote
 
-from . import peers, resolver, sources, upstream
+from . import peers, resolver, sources, upstream, usage
 from .follow import follow
 from .inflight import InflightLock
 from .responses import file_headers
@@ -73,7 +73,11 @@ async def stream_range(request, remote, path, info):
         if up.content_length is not None:
             response.content_length = up.content_length
         await response.prepare(request)
+        tally = usage.current()
+        tally.source = "upstream"
         async for chunk in up.content.iter_chunked(CHUNK_SIZE):
             await response.write(chunk)
+            tally.fetched += len(chunk)
+            tally.sent += len(chunk)
         await response.write_eof()
         return response

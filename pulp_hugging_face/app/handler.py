@@ -28,6 +28,7 @@ from . import (
     pulpcore_internals,
     resolver,
     upstream,
+    usage,
     xet,
 )
 from .models import HuggingFaceDistribution
@@ -75,6 +76,13 @@ class HuggingFaceHandler(Handler):
                 await authentication.authenticate(request)
                 return await Handler().stream_content(request)
         distro, remote = found
+        tally = usage.usage.begin(distro)
+        try:
+            return await self._serve_distribution(request, distro, remote)
+        finally:
+            usage.usage.end(tally)
+
+    async def _serve_distribution(self, request, distro, remote):
         endpoint, raw_hub_path = self._split_raw_path(request, distro)
         try:
             hub_path = hub.parse_url_path(raw_hub_path)

@@ -1,5 +1,6 @@
 """Pulp models for Hugging Face Hub content, remotes, repositories and distributions."""
 
+from contextvars import ContextVar
 from datetime import timedelta
 
 from django.db import models
@@ -25,7 +26,16 @@ from pulp_hugging_face import hub
 from .hub_downloader import HubDownloader
 from .pulpcore_internals import is_unsaved
 from .tokens import HuggingFaceToken  # noqa: F401 (a model of this app)
+from .usage_records import (  # noqa: F401 (models of this app)
+    CachedFile,
+    DistributionUsage,
+    EvictedArtifact,
+    ServingReport,
+)
 from .xet_index import XetChunk, XetFile, XetSpan, XetXorb  # noqa: F401 (models of this app)
+
+# Set while pull-through adds files to a repository: those stay evictable (retention.py).
+PULLING_THROUGH = ContextVar("hf_pulling_through", default=False)
 
 DEFAULT_HUB_URL = "https://huggingface.co"
 DEFAULT_METADATA_TTL = 300
@@ -210,6 +220,12 @@ class HuggingFaceRepository(Repository, AutoAddObjPermsMixin):
     REMOTE_TYPES = [HuggingFaceRemote]
     PULL_THROUGH_SUPPORTED = True
 
+    # Retention of what pull-through stored (retention.py); null: unbounded, kept forever.
+    cache_max_bytes = models.BigIntegerField(null=True)
+    cache_max_idle = models.BigIntegerField(null=True)  # seconds since a file was last served
+    cache_evicted_files = models.BigIntegerField(default=0)
+    cache_evicted_bytes = models.BigIntegerField(default=0)
+
     class Meta:
         default_related_name = "%(app_label)s_%(model_name)s"
         permissions = [
@@ -220,9 +236,13 @@ class HuggingFaceRepository(Repository, AutoAddObjPermsMixin):
         ]
 
     def finalize_new_version(self, new_version):
-        """Keep one unit per (repo_type, repo_id, commit, path)."""
+        """Keep one unit per (repo_type, repo_id, commit, path); what anything but pull-through
+        added (sync, publishing, import, modify) is pinned, never evicted."""
         remove_duplicates(new_version)
         validate_repo_version(new_version)
+        if not PULLING_THROUGH.get():
+            added = new_version.added().values("pk")
+            CachedFile.objects.filter(repository=self, content__in=added).delete()
 
 
 class HuggingFaceDistribution(Distribution, AutoAddObjPermsMixin):
@@ -232,6 +252,11 @@ class HuggingFaceDistribution(Distribution, AutoAddObjPermsMixin):
     """
 
     TYPE = "hugging-face"
+
+    # The repository Pulp keeps what a remote-only distribution stores in (retention.py).
+    cache_repository = models.ForeignKey(
+        HuggingFaceRepository, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
 
     class Meta:
         default_related_name = "%(app_label)s_%(model_name)s"

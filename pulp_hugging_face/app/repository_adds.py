@@ -18,10 +18,14 @@ from asgiref.sync import sync_to_async
 from django.db import connection
 
 from pulpcore.plugin.models import RepositoryContent, Task
-from pulpcore.plugin.tasking import aadd_and_remove, adispatch
+from pulpcore.plugin.tasking import adispatch
+
+from .models import HuggingFaceRepository
+from .retention import cache_repository_pk
 
 log = logging.getLogger(__name__)
 
+ADD_PULLED = "pulp_hugging_face.app.tasks.retention.add_pulled"
 BATCH_WINDOW = 2.0
 BATCH_MAX = 500
 WAKE_INTERVAL = 5.0
@@ -78,13 +82,12 @@ class RepositoryAdds:
         if not missing:
             return None
         body = {
-            "repository_pk": repository_pk,
+            "repository_pk": str(repository_pk),
             "add_content_units": sorted(str(pk) for pk in missing),
-            "remove_content_units": [],
         }
         try:
             task = await adispatch(
-                aadd_and_remove, kwargs=body, exclusive_resources=[repository], immediate=True
+                ADD_PULLED, kwargs=body, exclusive_resources=[repository], immediate=True
             )
         except Exception:  # the files are stored; only the repository add failed
             log.exception(
@@ -123,10 +126,17 @@ pending = RepositoryAdds()
 
 
 async def add_to_repository(distro, content_artifact):
-    """Queue a served file for the distribution's repository, if it takes pull-through adds."""
-    if distro.repository_id and not pending.asked_recently(
-        distro.repository_id, content_artifact.content_id
-    ):
-        repository = await distro.repository.acast()
-        if repository.PULL_THROUGH_SUPPORTED:
-            await pending.add(repository, content_artifact.content_id)
+    """Queue a served file for the repository that keeps what the distribution pulls through:
+    its own, or (remote-only) the one Pulp keeps for it (retention.py)."""
+    if distro.repository_version_id or not (distro.repository_id or distro.remote_id):
+        return
+    repository_pk = distro.repository_id or distro.cache_repository_id
+    if repository_pk is None:
+        repository_pk = await sync_to_async(cache_repository_pk)(distro)
+        distro.cache_repository_id = repository_pk  # until the change notification comes
+    if not pending.asked_recently(repository_pk, content_artifact.content_id):
+        await pending.add(await repository_of(repository_pk), content_artifact.content_id)
+
+
+async def repository_of(pk):
+    return await HuggingFaceRepository.objects.aget(pk=pk)

@@ -17,9 +17,9 @@ from pulpcore.plugin.models import Remote
 
 from pulp_hugging_face import hub
 
-from . import cache, pinned, remembered, upstream
+from . import cache, pinned, remembered, upstream, usage
 from .repository_adds import add_to_repository
-from .responses import stored_file_response
+from .responses import SendfileResponse, stored_file_response
 from .stored_files import OnDemandFile, StoredFile, files_at_commit, find_file, served_version
 from .xet_indexing import index_later
 
@@ -146,9 +146,24 @@ async def answer_stored(request, distro, stored, path):
     if not stored.in_repository and distro.repository_version_id is None:
         await add_to_repository(distro, stored.content_artifact)
     index_later(stored.content_artifact, stored.etag, stored.size, stored.xet_hash)
-    return await stored_file_response(
-        request, stored, path.path_in_repo, _xet(request, stored, path)
-    )
+    tally, artifact_pk = usage.current(), stored.content_artifact.artifact_id
+    tally.source = "storage"
+    usage.usage.served(stored.content_artifact.content_id)
+    usage.usage.start_sending(artifact_pk, stored.content_artifact.content_id)
+    try:
+        response = await stored_file_response(
+            request, stored, path.path_in_repo, _xet(request, stored, path)
+        )
+    except BaseException:
+        usage.usage.stop_sending(artifact_pk)
+        raise
+    if request.method != "HEAD" and response.status in (200, 206):
+        tally.sent += response.content_length or 0
+    if isinstance(response, SendfileResponse) and not response.prepared:
+        response.when_sent = lambda: usage.usage.stop_sending(artifact_pk)
+    else:
+        usage.usage.stop_sending(artifact_pk)
+    return response
 
 
 ENDPOINT = web.RequestKey("hf_endpoint", str)  # the distribution's endpoint path, per request

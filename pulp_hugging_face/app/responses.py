@@ -58,9 +58,17 @@ class SendfileResponse(web.StreamResponse):
         super().__init__(status=status, headers=headers)
         self._path = path
         self._offset = start
+        self.when_sent = None  # called once the file was sent (or could not be)
         self.content_length = (size if stop is None else stop) - start
 
     async def prepare(self, request):
+        try:
+            return await self._prepare(request)
+        finally:
+            if self.when_sent is not None:
+                self.when_sent()
+
+    async def _prepare(self, request):
         try:
             opened = await open_files.acquire(self._path)
         except OSError:  # removed since it was looked up: as aiohttp's FileResponse answers

@@ -16,6 +16,7 @@ from pulpcore.plugin.serializers import (
 
 from pulp_hugging_face import hub, includes
 
+from . import retention
 from .models import (
     DEFAULT_HUB_URL,
     DEFAULT_METADATA_TTL,
@@ -146,10 +147,43 @@ class HuggingFaceRemoteSerializer(RemoteSerializer):
 
 
 class HuggingFaceRepositorySerializer(RepositorySerializer):
-    """A repository of pinned Hub files."""
+    """A repository of pinned Hub files, and how much of what pull-through adds it keeps."""
+
+    cache_max_bytes = serializers.IntegerField(
+        required=False,
+        allow_null=True,
+        min_value=0,
+        max_value=2**63 - 1,
+        help_text=_(
+            "Bytes of pulled-through files to keep; the least recently served go first. "
+            "Null: unbounded. Synced, published and imported files are never evicted."
+        ),
+    )
+    cache_max_idle = serializers.IntegerField(
+        required=False,
+        allow_null=True,
+        min_value=0,
+        max_value=2**63 - 1,
+        help_text=_(
+            "Seconds a pulled-through file is kept after it was last served. Null: forever."
+        ),
+    )
+    cache_usage = serializers.SerializerMethodField(
+        help_text=_(
+            "The latest version's pulled-through and pinned files and their stored bytes, and "
+            "what eviction took so far."
+        )
+    )
+
+    def get_cache_usage(self, repository) -> dict:
+        return retention.usage_of(repository)
 
     class Meta:
-        fields = RepositorySerializer.Meta.fields
+        fields = RepositorySerializer.Meta.fields + (
+            "cache_max_bytes",
+            "cache_max_idle",
+            "cache_usage",
+        )
         model = HuggingFaceRepository
 
 
@@ -164,6 +198,28 @@ class HuggingFaceDistributionSerializer(DistributionSerializer):
         allow_null=True,
     )
 
+    cache_repository = DetailRelatedField(
+        read_only=True,
+        view_name_pattern=r"repositories(-.*/.*)-detail",
+        help_text=_(
+            "The repository Pulp keeps what this distribution pulls through in when it serves "
+            "no repository of its own (its limits bound the cache)."
+        ),
+    )
+
     class Meta:
-        fields = DistributionSerializer.Meta.fields + ("remote",)
+        fields = DistributionSerializer.Meta.fields + ("remote", "cache_repository")
         model = HuggingFaceDistribution
+
+
+class DistributionStatsSerializer(serializers.Serializer):
+    """A distribution's usage since it was created (written by the content apps in batches)."""
+
+    requests = serializers.IntegerField()
+    from_storage = serializers.IntegerField(help_text=_("Files answered from storage."))
+    from_upstream = serializers.IntegerField(help_text=_("Files fetched from upstream."))
+    bytes_sent = serializers.IntegerField(help_text=_("File bytes sent to clients."))
+    bytes_fetched = serializers.IntegerField(help_text=_("File bytes fetched from upstream."))
+    evicted_files = serializers.IntegerField(help_text=_("Files its cache repository evicted."))
+    evicted_bytes = serializers.IntegerField()
+    repository = serializers.CharField(allow_null=True, help_text=_("The repository counted."))

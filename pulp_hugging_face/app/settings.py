@@ -35,3 +35,20 @@ HF_XET_INDEX_STORED = True
 # either way, and a Xet read of it costs the client about 40 ms more than a GET (a token, a
 # reconstruction, a fetch: measured in make bench).
 HF_XET_INDEX_MIN_SIZE = 64 << 20
+
+# Seconds between two writes of a content process's usage figures and last-served times (one
+# batch each; an eviction also asks for one). A restart loses at most this much of them.
+HF_USAGE_FLUSH_INTERVAL = 10
+
+# Seconds between two looks for files idle longer than their repository's `cache_max_idle`
+# (by the content apps' housekeeping: an eviction task per repository that has some).
+HF_CACHE_EVICT_INTERVAL = 600
+
+# Seconds an eviction waits for the content processes' figures (what they are sending now)
+# before it picks what to evict.
+HF_CACHE_FLUSH_WAIT = 5
+
+# The retention of the repository Pulp creates to hold what a remote-only distribution stores
+# (bytes, seconds idle; None: unbounded, kept forever). Change it on that repository afterwards.
+HF_CACHE_DEFAULT_MAX_BYTES = None
+HF_CACHE_DEFAULT_MAX_IDLE = 30 * 24 * 3600

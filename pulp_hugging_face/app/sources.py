@@ -4,13 +4,14 @@ upstream FileInfo (known before, or told by the answer itself)."""
 
 from contextlib import asynccontextmanager
 
-from . import peers, resolver, upstream
+from . import peers, resolver, upstream, usage
 
 
 @asynccontextmanager
 async def upstream_known(remote, path, info):
     """Upstream's bytes of a file whose info is known (asked before, or pinned)."""
     async with upstream.open_file(remote, path) as body:
+        usage.current().source = "upstream"
         yield body, info
 
 
@@ -20,6 +21,7 @@ async def upstream_telling(remote, path):
     (one round trip before the first byte instead of two)."""
     async with upstream.open_file_with_info(remote, path) as (body, info):
         resolver.learned_info(remote, path, info)
+        usage.current().source = "upstream"
         yield body, info
 
 

@@ -10,7 +10,7 @@ import logging
 
 from aiohttp import web
 
-from . import upstream
+from . import upstream, usage
 from .responses import abort, file_headers
 from .room import StorageFull
 from .storage import IntegrityMismatch
@@ -28,6 +28,7 @@ class Client:
         self.request = request
         self.response = None
         self.gone = False
+        self.tally = usage.current()
 
     async def start(self, path, info, size):
         """Send the Hub's headers for `info`, and `size` (if known) as the length."""
@@ -41,6 +42,7 @@ class Client:
         if not self.gone:
             try:
                 await self.response.write(chunk)
+                self.tally.sent += len(chunk)
             except (ConnectionError, RuntimeError):
                 self.gone = True
 
@@ -91,10 +93,12 @@ async def _pump(body, checked, client, keep_going, size):
     and nothing keeps the bytes."""
     loop = asyncio.get_running_loop()
     pending = held = None
-    received = 0
+    received, tally = 0, client.tally
     try:
         async for chunk in body.content.iter_chunked(CHUNK_SIZE):
             received += len(chunk)
+            if tally.source == "upstream":
+                tally.fetched += len(chunk)
             if size is not None and received > size:
                 raise IntegrityMismatch(f"upstream sent more than the {size} bytes")
             if pending:

@@ -27,6 +27,7 @@ from pulpcore.plugin.viewsets import (
 from pulp_hugging_face import hub
 
 from . import tasks
+from .retention_views import EVICT_STATEMENT, STATS_STATEMENT, EvictAction, StatsAction
 from .token_views import HuggingFaceTokenViewSet  # noqa: F401 (found here by pulpcore)
 from .access_policies import CONTENT_ACCESS_POLICY, access_policy, locked_roles, perm
 from .models import (
@@ -145,7 +146,7 @@ _REPO_VIEW = f"has_model_or_domain_or_obj_perms:{perm('huggingfacerepository', '
 
 
 class HuggingFaceRepositoryViewSet(
-    RefusedValuesAre400, RepositoryViewSet, ModifyRepositoryActionMixin, RolesMixin
+    RefusedValuesAre400, RepositoryViewSet, ModifyRepositoryActionMixin, EvictAction, RolesMixin
 ):
     """Pinned sets of Hub files; each change is a new immutable version."""
 
@@ -177,6 +178,7 @@ class HuggingFaceRepositoryViewSet(
                     _REPO_VIEW,
                 ],
             },
+            EVICT_STATEMENT,
         ],
     )
     LOCKED_ROLES = locked_roles(
@@ -239,7 +241,9 @@ _DIST_LINKS = [
 ]
 
 
-class HuggingFaceDistributionViewSet(RefusedValuesAre400, DistributionViewSet, RolesMixin):
+class HuggingFaceDistributionViewSet(
+    RefusedValuesAre400, DistributionViewSet, StatsAction, RolesMixin
+):
     """Serves a remote and/or repository; its `base_url` is what clients use as HF_ENDPOINT."""
 
     endpoint_name = ENDPOINT_NAME
@@ -247,6 +251,9 @@ class HuggingFaceDistributionViewSet(RefusedValuesAre400, DistributionViewSet, R
     serializer_class = HuggingFaceDistributionSerializer
     queryset_filtering_required_permission = perm("huggingfacedistribution", "view")
     DEFAULT_ACCESS_POLICY = access_policy(
-        "huggingfacedistribution", create_conditions=_DIST_LINKS, update_conditions=_DIST_LINKS
+        "huggingfacedistribution",
+        create_conditions=_DIST_LINKS,
+        update_conditions=_DIST_LINKS,
+        extra_statements=[STATS_STATEMENT],
     )
     LOCKED_ROLES = locked_roles("huggingfacedistribution")

@@ -43,6 +43,8 @@ ADMIN = ("admin", "password")
 TEST_SETTINGS = (
     "PASSWORD_HASHERS = ['django.contrib.auth.hashers.MD5PasswordHasher', "
     "'django.contrib.auth.hashers.PBKDF2PasswordHasher']\n"
+    # Usage figures written every second and idle files looked for every 3 s (retention tests).
+    "HF_USAGE_FLUSH_INTERVAL = 1\nHF_CACHE_EVICT_INTERVAL = 3\n"
 )
 
 

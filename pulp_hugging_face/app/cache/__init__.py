@@ -24,7 +24,7 @@ from django.conf import settings
 from django.utils import timezone
 
 from ..models import HuggingFaceRememberedAnswer
-from .changes import connect_signals, listen_forever  # noqa: F401
+from .changes import connect_signals, listen_also, listen_forever  # noqa: F401
 from .memory import SMALL_FILE, memory
 
 _lookups = {}  # key -> the lookup in progress

@@ -27,6 +27,11 @@ def content_changed(pk):
     transaction.on_commit(lambda: _send(f"content:{pk}"))
 
 
+def stored_files_dropped():
+    """Tell content apps many stored files went at once (an eviction): they forget them all."""
+    transaction.on_commit(lambda: _send("evicted:"))
+
+
 def _notifier(payload_of):
     def notify(sender, instance, **kwargs):
         payload = payload_of(instance)
@@ -82,6 +87,14 @@ def conninfo():
     }
 
 
+LISTENERS = {}  # other channels this connection listens on -> callback(payload)
+
+
+def listen_also(channel, callback):
+    """Have `callback(payload)` called (on the event loop) for every NOTIFY on `channel`."""
+    LISTENERS[channel] = callback
+
+
 async def listen_forever():
     """LISTEN for changes, reconnecting with back-off; memory is off while not listening."""
     import psycopg
@@ -90,12 +103,16 @@ async def listen_forever():
     while True:
         try:
             async with await psycopg.AsyncConnection.connect(autocommit=True, **conninfo()) as conn:
-                await conn.execute(f"LISTEN {CHANNEL}")
+                for channel in (CHANNEL, *LISTENERS):
+                    await conn.execute(f"LISTEN {channel}")
                 memory.listening = True
                 memory.clear()
                 delay = 0.5
                 async for notification in conn.notifies():
-                    memory.forget(notification.payload)
+                    if notification.channel == CHANNEL:
+                        memory.forget(notification.payload)
+                    else:
+                        LISTENERS[notification.channel](notification.payload)
         except asyncio.CancelledError:
             memory.listening = False
             raise

@@ -9,6 +9,7 @@ from pulpcore.plugin.stages import (
     Stage,
 )
 
+from ..models import CachedFile
 from ..pulpcore_internals import is_unsaved, save_remote_artifacts
 
 
@@ -62,11 +63,30 @@ class HubRemoteArtifactSaver(RemoteArtifactSaver):
                 await self.put(d_content)
 
 
+class PinSynced(Stage):
+    """Files a sync names are pinned: a file pull-through added before is no longer evictable
+    (one that sync adds anew is pinned by finalize_new_version)."""
+
+    def __init__(self, repository):
+        super().__init__()
+        self.repository = repository
+
+    async def run(self):
+        async for batch in self.batches():
+            pks = [dc.content.pk for dc in batch]
+            await CachedFile.objects.filter(
+                repository=self.repository, content_id__in=pks
+            ).adelete()
+            for dc in batch:
+                await self.put(dc)
+
+
 class HubDeclarativeVersion(DeclarativeVersion):
-    """pulpcore's pipeline with the byte counter after the downloads and the saver above."""
+    """pulpcore's pipeline with the byte counter after the downloads, the saver above, and
+    synced files pinned."""
 
     def pipeline_stages(self, new_version):
-        stages = super().pipeline_stages(new_version)
+        stages = super().pipeline_stages(new_version) + [PinSynced(new_version.repository)]
         at = next(n for n, s in enumerate(stages) if isinstance(s, ArtifactDownloader)) + 1
         stages.insert(at, ByteCounter(self.first_stage))
         return [

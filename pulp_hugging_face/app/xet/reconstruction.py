@@ -15,7 +15,7 @@ from pulpcore.plugin.util import get_domain_pk
 
 from pulp_hugging_face.xet_format import CHUNK_HEADER, XetError, chunk_header
 
-from .. import tokens
+from .. import tokens, usage
 from ..stored_files import serves_artifact
 from ..xet_index import XetFile, XetXorb
 from .reading import Placed, placed
@@ -136,13 +136,22 @@ async def fetch(request, path):
     await response.prepare(request)
     loop, blocks = asyncio.get_running_loop(), _framed(one, start, end)
     context = contextvars.copy_context()  # the domain, for reading staged bytes
+    reading = {span.artifact_id for span in one.spans}  # not evicted while read (usage.py)
+    tally = usage.current()
+    tally.source = "storage"
+    for artifact_pk in reading:
+        usage.usage.start_sending(artifact_pk)
     try:
         while block := await loop.run_in_executor(None, context.run, next, blocks, None):
             await response.write(block)
+            tally.sent += len(block)
     except XetError as exc:  # the status is sent: cut the answer short, the client retries
         log.warning("A Xet fetch stopped mid-way: %s", exc)
         request.transport.close()
         return response
+    finally:
+        for artifact_pk in reading:
+            usage.usage.stop_sending(artifact_pk)
     await response.write_eof()
     return response
 

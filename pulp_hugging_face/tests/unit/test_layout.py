@@ -29,9 +29,12 @@ ORDER = [
     "resolver",
     "remembered",
     "pinned",
+    "eviction",
     "repository_adds",
+    "retention",
     "xet_indexing",
     "responses",
+    "usage",
     "stored_files",
     "storage",
     "room",
@@ -40,6 +43,7 @@ ORDER = [
     "models",
     "tokens",
     "xet_index",
+    "usage_records",
     "hub_downloader",
     "pulpcore_internals",
 ]
@@ -80,7 +84,7 @@ def test_no_module_is_long(source):
 
 
 def test_every_app_module_has_its_place():
-    rest = {"serializers", "viewsets", "token_views", "access_policies"}
+    rest = {"serializers", "viewsets", "token_views", "retention_views", "access_policies"}
     skip = {"__init__", "settings", "migrations"} | rest
     present = {p.stem for p in APP.iterdir() if p.suffix == ".py" or (p / "__init__.py").exists()}
     assert present - skip == set(ORDER)

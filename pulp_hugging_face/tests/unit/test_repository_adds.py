@@ -11,20 +11,31 @@ class PullThroughRepository:
     pk = "repository-1"
 
 
-def serve_repeatedly(monkeypatch, times, recent_seconds):
+def distribution(**fields):
+    return SimpleNamespace(
+        **{
+            "repository_id": PullThroughRepository.pk,
+            "repository_version_id": None,
+            "remote_id": None,
+            "cache_repository_id": None,
+            **fields,
+        }
+    )
+
+
+def serve_repeatedly(monkeypatch, times, recent_seconds, distro=None):
     """Ask `times` times to add one file; (how often the repository was looked up, pending)."""
     adds = repository_adds.RepositoryAdds(window=3600)
     monkeypatch.setattr(repository_adds, "pending", adds)
     monkeypatch.setattr(repository_adds, "RECENT_SECONDS", recent_seconds, raising=False)
     lookups = []
 
-    async def acast():
-        lookups.append(1)  # a database query in the content app
+    async def repository_of(pk):
+        lookups.append(pk)  # a database query in the content app
         return PullThroughRepository()
 
-    distro = SimpleNamespace(
-        repository_id=PullThroughRepository.pk, repository=SimpleNamespace(acast=acast)
-    )
+    monkeypatch.setattr(repository_adds, "repository_of", repository_of)
+    distro = distro or distribution()
 
     async def serve():
         for _ in range(times):
@@ -46,3 +57,26 @@ def test_a_file_served_again_later_is_asked_for_again(monkeypatch):
     lookups, pending = serve_repeatedly(monkeypatch, 3, recent_seconds=0)
     assert lookups == 3
     assert pending == {"c1"}
+
+
+def test_a_remote_only_distribution_adds_to_the_repository_pulp_keeps_for_it(monkeypatch):
+    created = []
+
+    def cache_repository_pk(distro):
+        created.append(distro)
+        return PullThroughRepository.pk
+
+    monkeypatch.setattr(repository_adds, "cache_repository_pk", cache_repository_pk)
+    distro = distribution(repository_id=None, remote_id=7)
+    lookups, pending = serve_repeatedly(monkeypatch, 3, recent_seconds=60, distro=distro)
+    assert len(created) == 1  # remembered on the distribution until its change arrives
+    assert distro.cache_repository_id == PullThroughRepository.pk
+    assert pending == {"c1"}
+
+
+def test_a_distribution_of_a_frozen_version_or_without_remote_adds_nothing(monkeypatch):
+    for distro in (distribution(repository_version_id=3), distribution(repository_id=None)):
+        adds = repository_adds.RepositoryAdds(window=3600)
+        monkeypatch.setattr(repository_adds, "pending", adds)
+        asyncio.run(repository_adds.add_to_repository(distro, SimpleNamespace(content_id="c1")))
+        assert adds._pending == {}

@@ -84,3 +84,16 @@ distribution.add_command(
 distribution.add_command(destroy_command(decorators=lookup_options))
 distribution.add_command(label_command(decorators=nested_lookup_options))
 distribution.add_command(role_command(decorators=lookup_options))
+
+
+@distribution.command()
+@href_option
+@name_option
+@distribution_lookup_option
+@pass_entity_context
+@pass_pulp_context
+def stats(pulp_ctx: PulpCLIContext, entity_ctx: PulpEntityContext, /) -> None:
+    """What the {entity} served: requests, files from storage and from upstream, bytes sent and
+    fetched upstream, evictions (written by the content apps every few seconds)."""
+    result = entity_ctx.call("stats", parameters={entity_ctx.HREF: entity_ctx.pulp_href})
+    pulp_ctx.output_result(result)

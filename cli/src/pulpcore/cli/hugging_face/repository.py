@@ -33,7 +33,7 @@ from pulp_glue.common.context import EntityFieldDefinition, PulpRepositoryContex
 from pulp_glue.hugging_face.context import PulpHuggingFaceRepositoryContext
 from pulpcore.cli.hugging_face import options
 from pulpcore.cli.hugging_face.content import CONTENT_TYPES, content_filters
-from pulpcore.cli.hugging_face.progress import wait_with_progress
+from pulpcore.cli.hugging_face.progress import amount, wait_with_progress
 
 remote_option = options.remote_option(
     "The repository's default remote for sync (by name or href); '' unsets it."
@@ -55,6 +55,8 @@ update_options = [
     click.option("--description"),
     remote_option,
     retained_versions_option,
+    options.cache_max_bytes_option,
+    options.cache_max_idle_option,
     pulp_labels_option,
 ]
 create_options = update_options + [click.option("--name", required=True)]
@@ -129,3 +131,26 @@ def sync(
     )
     task = wait_with_progress(pulp_ctx, task)
     click.echo(sync_outcome(repository_ctx.show(repository_ctx.pulp_href), task), err=True)
+
+
+@repository.command()
+@name_option
+@href_option
+@repository_lookup_option
+@pass_repository_context
+@pass_pulp_context
+def evict(pulp_ctx: PulpCLIContext, repository_ctx: PulpRepositoryContext, /) -> None:
+    """Evict the pulled-through files beyond --cache-max-bytes (least recently served first) or
+    idle beyond --cache-max-idle, showing progress."""
+    task = repository_ctx.call(
+        "evict",
+        non_blocking=True,
+        parameters={repository_ctx.HREF: repository_ctx.pulp_href},
+        body={},
+    )
+    task = wait_with_progress(pulp_ctx, task)
+    reports = {r["code"]: r for r in task.get("progress_reports") or []}
+    files = reports.get("evict.files", {}).get("done") or 0
+    size = reports.get("evict.bytes", {}).get("done") or 0
+    name = repository_ctx.entity["name"]
+    click.echo(f"Evicted {files} files ({amount(size, 'bytes')}) from '{name}'.", err=True)
