@@ -1,10 +1,12 @@
 """`pulp hugging-face distribution`: the HF_ENDPOINT it prints serves clients; --version pins."""
 
+import time
 from pathlib import Path
 
 from huggingface_hub import snapshot_download
 
 from pulp_hugging_face.pytest_plugin import unique
+from pulp_hugging_face.tests.functional import test_retention as retention
 
 
 def test_distribution_prints_an_endpoint_that_serves_the_pinned_version(
@@ -79,3 +81,45 @@ def test_distribution_errors(pulp_cli, cli_names):
     assert "base_path" in clash.stderr
     bad_path = pulp_cli.hf_fails(f"distribution update --name {name} --base-path", "a b/../c")
     assert "base_path" in bad_path.stderr or "Error" in bad_path.stderr
+
+
+def test_cache_limits_eviction_and_stats(pulp_cli, cli_names, fake_hub):
+    """Limits in units, `repository evict` with its outcome, `distribution stats`."""
+    repository, remote, name = (cli_names(k) for k in ("repository", "remote", "distribution"))
+    created = pulp_cli.hf(
+        f"repository create --name {repository} --cache-max-bytes 1.5GiB --cache-max-idle 30d"
+    ).json()
+    assert (created["cache_max_bytes"], created["cache_max_idle"]) == (3 << 29, 30 * 86400)
+    pulp_cli.hf(f"repository update --name {repository} --cache-max-idle none")
+    assert pulp_cli.hf(f"repository show --name {repository}").json()["cache_max_idle"] is None
+    refused = pulp_cli.hf_fails(f"repository update --name {repository} --cache-max-bytes lots")
+    assert "'lots' is not a size" in refused.stderr
+
+    pulp_cli.hf(f"remote create --name {remote} --url {fake_hub.url}")
+    endpoint = (
+        pulp_cli.hf(
+            f"distribution create --name {name} --base-path {unique('cli-cache')}"
+            f" --repository {repository} --remote {remote}"
+        )
+        .json()["base_url"]
+        .rstrip("/")
+    )
+    repo, commit = retention.hub_files(fake_hub, "w.bin")
+    retention.fetch(endpoint, repo, commit, "w.bin")
+    retention.fetch(endpoint, repo, commit, "w.bin")
+    deadline = time.time() + 30
+    while (
+        pulp_cli.hf(f"repository show --name {repository}").json()["cache_usage"][
+            "pulled_through_files"
+        ]
+        != 1
+    ):
+        assert time.time() < deadline
+        time.sleep(0.3)
+    pulp_cli.hf(f"repository update --name {repository} --cache-max-bytes 0")
+    evicted = pulp_cli.hf(f"repository evict --name {repository}")
+    assert evicted.stderr.strip().endswith(f"Evicted 1 files (97.7 KiB) from '{repository}'.")
+    stats = pulp_cli.hf(f"distribution stats --name {name}").json()
+    assert stats["requests"] == 2 and (stats["from_upstream"], stats["from_storage"]) == (1, 1)
+    assert (stats["bytes_sent"], stats["bytes_fetched"]) == (2 * retention.SIZE, retention.SIZE)
+    assert (stats["evicted_files"], stats["repository"]) == (1, repository)

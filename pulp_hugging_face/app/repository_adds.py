@@ -127,15 +127,30 @@ pending = RepositoryAdds()
 
 async def add_to_repository(distro, content_artifact):
     """Queue a served file for the repository that keeps what the distribution pulls through:
-    its own, or (remote-only) the one Pulp keeps for it (retention.py)."""
+    its own, or (remote-only) the one Pulp keeps for it (retention.py). Never fails the request
+    that served the file."""
     if distro.repository_version_id or not (distro.repository_id or distro.remote_id):
         return
-    repository_pk = distro.repository_id or distro.cache_repository_id
-    if repository_pk is None:
-        repository_pk = await sync_to_async(cache_repository_pk)(distro)
-        distro.cache_repository_id = repository_pk  # until the change notification comes
-    if not pending.asked_recently(repository_pk, content_artifact.content_id):
-        await pending.add(await repository_of(repository_pk), content_artifact.content_id)
+    try:
+        repository_pk = distro.repository_id or await _cache_repository_pk(distro)
+        if not pending.asked_recently(repository_pk, content_artifact.content_id):
+            try:
+                repository = await repository_of(repository_pk)
+            except HuggingFaceRepository.DoesNotExist:  # deleted since this process looked
+                if distro.repository_id:
+                    return
+                distro.cache_repository_id = None
+                repository = await repository_of(await _cache_repository_pk(distro))
+            await pending.add(repository, content_artifact.content_id)
+    except Exception:
+        log.exception("Could not queue a pulled file for %s's repository", distro.name)
+
+
+async def _cache_repository_pk(distro):
+    if distro.cache_repository_id is None:
+        # remembered on this copy of the distribution until its change notification comes
+        distro.cache_repository_id = await sync_to_async(cache_repository_pk)(distro)
+    return distro.cache_repository_id
 
 
 async def repository_of(pk):

@@ -165,8 +165,6 @@ def database_now():
 def cache_repository_pk(distro):
     """The repository a remote-only distribution stores into: created (once, with the
     HF_CACHE_DEFAULT_* limits) the first time it is needed."""
-    if distro.cache_repository_id:
-        return distro.cache_repository_id
     with transaction.atomic():
         locked = HuggingFaceDistribution.objects.select_for_update().get(pk=distro.pk)
         if locked.cache_repository_id is None:

@@ -1,5 +1,7 @@
 """Content apps remember distributions and files in memory; changes must show at once."""
 
+import time
+
 import requests
 
 from pulp_hugging_face.pytest_plugin import unique
@@ -31,6 +33,12 @@ def test_orphaned_file_is_fetched_again(pulp_api, hf_distribution, fake_hub):
     url = f"{setup['endpoint']}/{repo_id}/resolve/{commit}/b.txt"
     for _ in range(3):
         assert requests.get(url, timeout=30).content == b"b"
+    pulp_api.wait_for_units(1, repo_id=repo_id)
+    deadline = time.time() + 30  # its files are kept in a repository Pulp made for it...
+    while not (cache := pulp_api.get(setup["distribution"]["pulp_href"])["cache_repository"]):
+        assert time.time() < deadline
+        time.sleep(0.2)
+    pulp_api.wait_task(pulp_api.request("DELETE", cache)["task"])  # ...which an admin deletes
     task = pulp_api.request(
         "POST", "/pulp/api/v3/orphans/cleanup/", json={"orphan_protection_time": 0}
     )

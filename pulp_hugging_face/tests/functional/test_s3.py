@@ -3,6 +3,7 @@ bucket, and every answer stays Hub-shaped. Stored files are streamed through the
 never answered with a redirect to a signed storage URL (the Hub sends none for regular files,
 and a signed URL is a credential), and no storage address or key appears in any header."""
 
+import time
 from pathlib import Path
 
 import pytest
@@ -18,6 +19,7 @@ from pulp_hugging_face.pytest_plugin import (
     upstream_calls,
 )
 
+from . import test_retention as retention
 from .test_sync import sync
 
 
@@ -104,3 +106,26 @@ def test_a_synced_version_in_s3_serves_with_the_hub_gone(s3_api, fake_hub, repo,
     commit = repo.refs["main"]
     for name, entry in repo.commits[commit].items():
         assert (Path(path) / name).read_bytes() == entry.data
+
+
+def test_evicted_files_leave_the_bucket(s3_api, s3_server, fake_hub):
+    repository = s3_api.create("repositories", name=unique("r"))
+    href = repository["pulp_href"]
+    endpoint = s3_distribution(s3_api, fake_hub, repository=repository)
+    repo, commit = retention.hub_files(fake_hub, "kept.bin", "evicted.bin")
+    retention.fetch(endpoint, repo, commit, "evicted.bin")
+    retention.holds(s3_api, href, {"evicted.bin"})
+    time.sleep(1.1)
+    retention.fetch(endpoint, repo, commit, "kept.bin")
+    held = retention.holds(s3_api, href, {"evicted.bin", "kept.bin"})
+    keys = {name: s3_api.get(unit["artifact"])["file"] for name, unit in held.items()}
+    assert set(keys.values()) <= bucket_keys(s3_server)
+
+    retention.update(s3_api, href, cache_max_bytes=retention.SIZE)
+    retention.evict(s3_api, href)
+    retention.holds(s3_api, href, {"kept.bin"})
+    assert keys["evicted.bin"] not in bucket_keys(s3_server)
+    assert keys["kept.bin"] in bucket_keys(s3_server)
+    fake_hub.reset_log()
+    retention.fetch(endpoint, repo, commit, "evicted.bin")  # fetched again, into the bucket
+    assert fake_hub.body_fetches("evicted.bin")

@@ -4,6 +4,7 @@ NFS export would be). Files and changes made through one host are the other's at
 
 import concurrent.futures
 import os
+import time
 
 import requests
 from hf_fake_hub import FakeHub, HubFile
@@ -11,6 +12,7 @@ from huggingface_hub import snapshot_download
 
 from pulp_hugging_face.pytest_plugin import unique, upstream_calls
 
+from . import test_retention as retention
 from .test_sync import sync
 
 
@@ -135,3 +137,23 @@ def test_a_file_one_host_just_sent_is_not_fetched_again_by_the_other(
     assert requests.get(on(pulp_second_host, url, pulp_stack), timeout=60).content == data
     assert len(fake_hub.body_fetches("big.bin")) == 1
     assert len(pulp_api.wait_for_units(1, repo_id=repo_id)) == 1
+
+
+def test_files_served_by_either_host_count_as_recently_served(
+    pulp_api, pulp_stack, pulp_second_host, hf_distribution, fake_hub
+):
+    setup = hf_distribution()
+    endpoint, href = setup["endpoint"], setup["repository"]["pulp_href"]
+    other = on(pulp_second_host, endpoint, pulp_stack)
+    retention.update(pulp_api, href, cache_max_bytes=2 * retention.SIZE)
+    repo, commit = retention.hub_files(fake_hub, "a.bin", "b.bin", "c.bin")
+    retention.fetch(endpoint, repo, commit, "a.bin")
+    retention.holds(pulp_api, href, {"a.bin"})
+    time.sleep(1.1)
+    retention.fetch(endpoint, repo, commit, "b.bin")
+    retention.holds(pulp_api, href, {"a.bin", "b.bin"})
+    time.sleep(1.1)
+    retention.fetch(other, repo, commit, "a.bin")  # only the second host knows a was served
+    time.sleep(1.1)
+    retention.fetch(endpoint, repo, commit, "c.bin")
+    retention.holds(pulp_api, href, {"a.bin", "c.bin"})

@@ -80,3 +80,23 @@ def test_a_distribution_of_a_frozen_version_or_without_remote_adds_nothing(monke
         monkeypatch.setattr(repository_adds, "pending", adds)
         asyncio.run(repository_adds.add_to_repository(distro, SimpleNamespace(content_id="c1")))
         assert adds._pending == {}
+
+
+def test_a_deleted_cache_repository_is_replaced(monkeypatch):
+    from pulp_hugging_face.app.models import HuggingFaceRepository
+
+    adds = repository_adds.RepositoryAdds(window=3600)
+    monkeypatch.setattr(repository_adds, "pending", adds)
+    monkeypatch.setattr(repository_adds, "cache_repository_pk", lambda distro: "new")
+
+    async def repository_of(pk):
+        if pk == "gone":
+            raise HuggingFaceRepository.DoesNotExist()
+        return SimpleNamespace(pk=pk)
+
+    monkeypatch.setattr(repository_adds, "repository_of", repository_of)
+    distro = distribution(repository_id=None, remote_id=7, cache_repository_id="gone", name="d")
+    asyncio.run(repository_adds.add_to_repository(distro, SimpleNamespace(content_id="c1")))
+    for timer in adds._timers.values():
+        timer.cancel()
+    assert distro.cache_repository_id == "new" and set(adds._pending) == {"new"}

@@ -255,3 +255,21 @@ def test_files_idle_beyond_the_limit_are_evicted(tmp_path, nobody_sending):
     assert eviction.evict(pulled.repository).files == 1
     assert pulled.latest() == {fresh.pk}
     assert retention.with_idle_files() == []
+
+
+def test_usage_reaches_opentelemetry_when_telemetry_is_on(settings):
+    from opentelemetry.sdk.metrics import MeterProvider
+    from opentelemetry.sdk.metrics.export import InMemoryMetricReader
+
+    settings.OTEL_ENABLED = True
+    reader = InMemoryMetricReader()
+    counted = usage.Usage()
+    counted.metrics = usage.otel_counters(MeterProvider(metric_readers=[reader]).get_meter("t"))
+    counted.end(usage.Tally("d1", source="upstream", sent=7, fetched=7))
+    counted.report_metrics(counted.take())
+    (scope,) = reader.get_metrics_data().resource_metrics[0].scope_metrics
+    points = {m.name: m.data.data_points[0] for m in scope.metrics}
+    assert points["hugging_face.bytes_fetched"].value == 7
+    assert points["hugging_face.from_upstream"].value == 1
+    assert dict(points["hugging_face.requests"].attributes) == {"distribution": "d1"}
+    assert "hugging_face.from_storage" not in points  # nothing to add: not reported

@@ -116,6 +116,7 @@ class PulpHuggingFaceRepositoryContext(PulpRepositoryContext):
     HREF = "hugging_face_hugging_face_repository_href"
     ID_PREFIX = "repositories_hugging_face_hugging_face"
     VERSION_CONTEXT = PulpHuggingFaceRepositoryVersionContext
+    NULLABLES = PulpRepositoryContext.NULLABLES | {"cache_max_bytes", "cache_max_idle"}
     NEEDS_PLUGINS = REQUIRES
     CAPABILITIES = {"roles": [], "pulpexport": []}
 

@@ -143,10 +143,7 @@ def evict(pulp_ctx: PulpCLIContext, repository_ctx: PulpRepositoryContext, /) ->
     """Evict the pulled-through files beyond --cache-max-bytes (least recently served first) or
     idle beyond --cache-max-idle, showing progress."""
     task = repository_ctx.call(
-        "evict",
-        non_blocking=True,
-        parameters={repository_ctx.HREF: repository_ctx.pulp_href},
-        body={},
+        "evict", non_blocking=True, parameters={repository_ctx.HREF: repository_ctx.pulp_href}
     )
     task = wait_with_progress(pulp_ctx, task)
     reports = {r["code"]: r for r in task.get("progress_reports") or []}
