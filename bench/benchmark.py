@@ -30,6 +30,8 @@ Starts (or reuses) the test stack of the functional tests and a fake Hub, then m
   direct: <= 1.2x (the cold pass's time is reported too)
 - publishing (bench/publish.py): `upload_file` of a --size-mib LFS file vs `curl -T` to nginx,
   the content app's memory meanwhile, a commit of --files small files vs a warm snapshot of them
+- eviction (bench/eviction.py): the task evicting --evict-files (100,000) pulled-through files,
+  each its own artifact, and freeing their storage: < 60 s
 
 nginx is optional (Debian: `apt-get install nginx-light`); without it those ratios are skipped,
 and so is wrk's part without wrk. Downloads use curl, so the client is not the bottleneck.
@@ -215,6 +217,9 @@ def main():
         "--upstream-mbps", type=int, default=200, help="rate of the throttled upstream (MB/s)"
     )
     parser.add_argument("--rounds", type=int, default=2, help="rounds of the publishing figures")
+    parser.add_argument(
+        "--evict-files", type=int, default=100_000, help="pulled-through files evicted at once"
+    )
     args = parser.parse_args()
 
     print("Starting the test stack and the fake Hub ...", flush=True)
@@ -360,6 +365,10 @@ def run(args, hub, endpoint, work, api, stack):
     import xet_publish  # bench/ is on the path
 
     xet_publish.measure(XetArgs(args), api, stack, work, sys.modules[__name__])
+    print("Eviction (bench/eviction.py) ...", flush=True)
+    import eviction  # bench/ is on the path
+
+    eviction.measure(args, api, stack, work, sys.modules[__name__])
 
 
 class XetArgs:

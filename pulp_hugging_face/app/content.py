@@ -58,13 +58,16 @@ async def housekeeping():
 
 
 async def evict_idle():
-    """Now and then, an eviction for each repository with files idle beyond its limit."""
+    """Now and then, an eviction for each repository with files idle beyond its limit, and the
+    freeing of what earlier evictions kept while it was being sent."""
     set_guid(uuid.uuid4().hex)  # the correlation id of the tasks it dispatches
     while True:
         await asyncio.sleep(settings.HF_CACHE_EVICT_INTERVAL)
         try:
             for repository in await sync_to_async(retention.with_idle_files)():
                 await sync_to_async(tasks.dispatch_eviction)(repository)
+            if await sync_to_async(retention.left_over)():
+                await sync_to_async(tasks.dispatch_freeing)()
         except Exception:
             log.exception("Looking for idle cached files failed; trying again later.")
 

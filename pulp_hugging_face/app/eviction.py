@@ -87,7 +87,7 @@ def _evict_chosen(repository, chosen, sending):
             cache_evicted_files=F("cache_evicted_files") + len(chosen),
             cache_evicted_bytes=F("cache_evicted_bytes") + size.total,
         )
-        changes.stored_files_dropped()
+        changes.stored_files_dropped(pks)
     for report in (files, size):
         if Task.current_id() is not None:
             report.done, report.state = report.total, "completed"

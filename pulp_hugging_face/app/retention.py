@@ -22,6 +22,7 @@ from pulpcore.plugin.models import Content
 from .models import (
     PULLING_THROUGH,
     CachedFile,
+    EvictedArtifact,
     HuggingFaceDistribution,
     HuggingFaceRepository,
     ServingReport,
@@ -191,6 +192,16 @@ WHERE r.cache_max_idle IS NOT NULL AND EXISTS (
   SELECT 1 FROM hugging_face_cachedfile cf WHERE cf.repository_id = r.repository_ptr_id
   AND cf.served_at < now() - r.cache_max_idle * interval '1 second')
 """
+
+
+def forget_old_reports():
+    """Drop the reports of content processes that stopped writing a day ago."""
+    ServingReport.objects.filter(flushed_at__lt=timezone.now() - timedelta(days=1)).delete()
+
+
+def left_over():
+    """Whether an eviction kept artifacts while they were sent (to free now)."""
+    return EvictedArtifact.objects.exists()
 
 
 def with_idle_files():

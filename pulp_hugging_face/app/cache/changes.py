@@ -27,9 +27,17 @@ def content_changed(pk):
     transaction.on_commit(lambda: _send(f"content:{pk}"))
 
 
-def stored_files_dropped():
-    """Tell content apps many stored files went at once (an eviction): they forget them all."""
-    transaction.on_commit(lambda: _send("evicted:"))
+ONE_BY_ONE = 1000  # more files than this at once: content apps forget every stored file
+
+
+def stored_files_dropped(pks):
+    """Tell content apps these files lost their bytes (an eviction): each one named, or, for
+    many, every stored file forgotten at once."""
+    if len(pks) > ONE_BY_ONE:
+        transaction.on_commit(lambda: _send("evicted:"))
+    else:
+        for pk in pks:
+            content_changed(pk)
 
 
 def _notifier(payload_of):

@@ -8,6 +8,7 @@ from .. import eviction, retention
 from ..models import HuggingFaceRepository
 
 EVICT = "pulp_hugging_face.app.tasks.retention.evict"
+FREE = "pulp_hugging_face.app.tasks.retention.free_evicted"
 
 
 async def add_pulled(repository_pk, add_content_units):
@@ -36,3 +37,15 @@ def evict(repository_pk):
     repository = HuggingFaceRepository.objects.get(pk=repository_pk)
     evicted = eviction.evict(repository)
     return {"files": evicted.files, "bytes": evicted.bytes, "freed_bytes": evicted.freed_bytes}
+
+
+def dispatch_freeing():
+    return dispatch(FREE, exclusive_resources=["hf-evicted-artifacts"])
+
+
+def free_evicted():
+    """Free what evictions kept while it was being sent, now that it is not (and forget the
+    reports of content processes long gone)."""
+    started = retention.database_now()
+    eviction.free_left_over(retention.sending_now(started))
+    retention.forget_old_reports()

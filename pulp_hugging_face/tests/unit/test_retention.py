@@ -273,3 +273,19 @@ def test_usage_reaches_opentelemetry_when_telemetry_is_on(settings):
     assert points["hugging_face.from_upstream"].value == 1
     assert dict(points["hugging_face.requests"].attributes) == {"distribution": "d1"}
     assert "hugging_face.from_storage" not in points  # nothing to add: not reported
+
+
+def test_content_apps_hear_which_files_lost_their_bytes(
+    monkeypatch, django_capture_on_commit_callbacks
+):
+    from pulp_hugging_face.app.cache import changes
+
+    sent = []
+    monkeypatch.setattr(changes, "_send", sent.append)
+    with django_capture_on_commit_callbacks(execute=True):
+        changes.stored_files_dropped(["a", "b"])
+    assert sent == ["content:a", "content:b"]  # each forgotten: the rest stays remembered
+    sent.clear()
+    with django_capture_on_commit_callbacks(execute=True):
+        changes.stored_files_dropped([str(n) for n in range(changes.ONE_BY_ONE + 1)])
+    assert sent == ["evicted:"]  # a kind memory does not know: everything is forgotten
