@@ -57,7 +57,7 @@ unit: venv
 
 # One session, one live stack: the plugin's functional tests and the `pulp hugging-face` CLI's.
 functional: venv
-	$(BIN)/pytest -p no:cacheprovider pulp_hugging_face/tests/functional cli/tests
+	$(BIN)/pytest -p no:cacheprovider --durations=25 pulp_hugging_face/tests/functional cli/tests
 
 # facehugger keeps its own uv project and conventions: ruff, ty, 100% line coverage.
 facehugger-check: | $(UV)
