@@ -63,12 +63,12 @@ def _evict_chosen(repository, chosen, sending):
     files = _report("Evicting files", "evict.files", len(chosen))
     size = _report("Evicting bytes", "evict.bytes", sum(c.size for c in chosen))
     pks = [c.content_pk for c in chosen]
-    held = held_elsewhere(repository, pks)
-    freeable = _freeable_artifacts(
-        {c.artifact_pk for c in chosen if c.artifact_pk and c.content_pk not in held},
-        {c.content_pk for c in chosen if c.content_pk not in held},
-    )
     with transaction.atomic():
+        held = held_elsewhere(repository, pks)  # in the transaction: as late as it can be
+        freeable = _freeable_artifacts(
+            {c.artifact_pk for c in chosen if c.artifact_pk and c.content_pk not in held},
+            {c.content_pk for c in chosen if c.content_pk not in held},
+        )
         with repository.new_version() as version:
             for batch in batches(pks):
                 version.remove_content(Content.objects.filter(pk__in=batch))
@@ -79,6 +79,7 @@ def _evict_chosen(repository, chosen, sending):
                 content_id__in=in_batch,
                 artifact_id__in=[c.artifact_pk for c in batch if c.artifact_pk in freeable],
             ).update(artifact=None)
+        changes.stored_files_dropped(pks)  # told before the files go (on_commit keeps order)
         freed = free_artifacts(freeable - sending)
         EvictedArtifact.objects.bulk_create(
             [EvictedArtifact(artifact_id=pk) for pk in freeable & sending], ignore_conflicts=True
@@ -87,7 +88,6 @@ def _evict_chosen(repository, chosen, sending):
             cache_evicted_files=F("cache_evicted_files") + len(chosen),
             cache_evicted_bytes=F("cache_evicted_bytes") + size.total,
         )
-        changes.stored_files_dropped(pks)
     for report in (files, size):
         if Task.current_id() is not None:
             report.done, report.state = report.total, "completed"
@@ -156,7 +156,8 @@ def free_artifacts(pks):
     their files; the bytes freed."""
     freed = 0
     for batch in batches(list(pks)):
-        artifacts = Artifact.objects.filter(pk__in=batch)
+        # none a file took meanwhile (the same bytes stored again under another commit)
+        artifacts = Artifact.objects.filter(pk__in=batch, content_memberships__isnull=True)
         names = list(artifacts.values_list("file", "size", "pulp_domain_id"))
         artifacts.delete()
         freed += sum(size for _name, size, _domain in names)
@@ -165,7 +166,9 @@ def free_artifacts(pks):
 
 
 def delete_files(names):
-    """Delete stored files (name, size, domain pk), in batches of a thousand on S3."""
+    """Delete stored files (name, size, domain pk) no artifact names again (pulpcore names a
+    file by its sha256: the same bytes stored since are at the same name); on S3 in batches of
+    a thousand."""
     from pulpcore.plugin.models import Domain
 
     by_domain = {}
@@ -173,16 +176,26 @@ def delete_files(names):
         by_domain.setdefault(domain_pk, []).append(name)
     for domain_pk, files in by_domain.items():
         storage = Domain.objects.get(pk=domain_pk).get_storage()
-        bucket = getattr(storage, "bucket", None)
+        for batch in batches(files):
+            stored_again = Artifact.objects.filter(pulp_domain_id=domain_pk, file__in=batch)
+            again = set(stored_again.values_list("file", flat=True))
+            _delete(storage, [name for name in batch if name not in again])
+
+
+def _delete(storage, files):
+    bucket = getattr(storage, "bucket", None)
+    if hasattr(bucket, "delete_objects"):  # S3: a thousand a request
+        for start in range(0, len(files), 1000):
+            keys = [{"Key": storage._normalize_name(n)} for n in files[start : start + 1000]]
+            try:
+                answer = bucket.delete_objects(Delete={"Objects": keys, "Quiet": True})
+                if answer.get("Errors"):
+                    log.error("Could not delete %d evicted files.", len(answer["Errors"]))
+            except Exception:  # the rows are gone: a file left behind is only disk
+                log.exception("Could not delete %d evicted files.", len(keys))
+        return
+    for name in files:
         try:
-            if bucket is not None:
-                for start in range(0, len(files), 1000):
-                    keys = [
-                        {"Key": storage._normalize_name(n)} for n in files[start : start + 1000]
-                    ]
-                    bucket.delete_objects(Delete={"Objects": keys, "Quiet": True})
-            else:
-                for name in files:
-                    storage.delete(name)
-        except Exception:  # the rows are gone: a file left behind is only disk, never served
-            log.exception("Could not delete %d evicted files.", len(files))
+            storage.delete(name)
+        except Exception:
+            log.exception("Could not delete the evicted file %s.", name)

@@ -240,9 +240,10 @@ class HuggingFaceRepository(Repository, AutoAddObjPermsMixin):
         added (sync, publishing, import, modify) is pinned, never evicted."""
         remove_duplicates(new_version)
         validate_repo_version(new_version)
+        marked = CachedFile.objects.filter(repository=self)
+        marked.filter(content__in=new_version.removed().values("pk")).delete()
         if not PULLING_THROUGH.get():
-            added = new_version.added().values("pk")
-            CachedFile.objects.filter(repository=self, content__in=added).delete()
+            marked.filter(content__in=new_version.added().values("pk")).delete()
 
 
 class HuggingFaceDistribution(Distribution, AutoAddObjPermsMixin):

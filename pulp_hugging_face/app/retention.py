@@ -125,7 +125,9 @@ def add_pulled(repository, content_pks):
             now = timezone.now()
             CachedFile.objects.bulk_create(
                 [CachedFile(repository=repository, content_id=pk, served_at=now) for pk in new],
-                ignore_conflicts=True,
+                update_conflicts=True,  # a file pulled again after it left the version
+                unique_fields=["repository", "content"],
+                update_fields=["served_at"],
             )
     finally:
         PULLING_THROUGH.reset(token)
@@ -189,7 +191,10 @@ def cache_repository_pk(distro):
 IDLE = """
 SELECT r.repository_ptr_id FROM hugging_face_huggingfacerepository r
 WHERE r.cache_max_idle IS NOT NULL AND EXISTS (
-  SELECT 1 FROM hugging_face_cachedfile cf WHERE cf.repository_id = r.repository_ptr_id
+  SELECT 1 FROM hugging_face_cachedfile cf
+  JOIN core_repositorycontent rc ON rc.content_id = cf.content_id
+    AND rc.repository_id = cf.repository_id AND rc.version_removed_id IS NULL
+  WHERE cf.repository_id = r.repository_ptr_id
   AND cf.served_at < now() - r.cache_max_idle * interval '1 second')
 """
 

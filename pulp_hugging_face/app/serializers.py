@@ -146,27 +146,24 @@ class HuggingFaceRemoteSerializer(RemoteSerializer):
         model = HuggingFaceRemote
 
 
+def _cache_limit(help_text):
+    """A repository's cache limit: a whole number a bigint holds, or null (no limit)."""
+    return serializers.IntegerField(
+        required=False, allow_null=True, min_value=0, max_value=2**63 - 1, help_text=help_text
+    )
+
+
 class HuggingFaceRepositorySerializer(RepositorySerializer):
     """A repository of pinned Hub files, and how much of what pull-through adds it keeps."""
 
-    cache_max_bytes = serializers.IntegerField(
-        required=False,
-        allow_null=True,
-        min_value=0,
-        max_value=2**63 - 1,
-        help_text=_(
+    cache_max_bytes = _cache_limit(
+        _(
             "Bytes of pulled-through files to keep; the least recently served go first. "
             "Null: unbounded. Synced, published and imported files are never evicted."
-        ),
+        )
     )
-    cache_max_idle = serializers.IntegerField(
-        required=False,
-        allow_null=True,
-        min_value=0,
-        max_value=2**63 - 1,
-        help_text=_(
-            "Seconds a pulled-through file is kept after it was last served. Null: forever."
-        ),
+    cache_max_idle = _cache_limit(
+        _("Seconds a pulled-through file is kept after it was last served. Null: forever.")
     )
     cache_usage = serializers.SerializerMethodField(
         help_text=_(

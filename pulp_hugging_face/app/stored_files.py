@@ -8,7 +8,7 @@ or streamed syncs, with the remote that pinned it).
 
 from dataclasses import dataclass
 
-from pulpcore.plugin.models import ContentArtifact, RemoteArtifact
+from pulpcore.plugin.models import ContentArtifact, RemoteArtifact, RepositoryContent
 
 from .models import HuggingFaceContent
 from .xet_index import XetFile
@@ -77,8 +77,21 @@ def files_at_commit(distro, repo, commit, paths=None, limit=COMMIT_AT_ONCE):
     in_version, visible = _visible(distro, rows)
     kept = [(pk, *facts, pk in in_version) for pk, *facts in rows if pk in visible]
     if kept:
-        found.update(_files(commit, kept))
+        found.update(_files(commit, kept, _in_cache_repository(distro, kept)))
     return found
+
+
+def _in_cache_repository(distro, rows):
+    """The pks among `rows` the repository a remote-only distribution stores into holds (its
+    stored files need no pull-through add); one query, for such distributions only."""
+    if distro.repository_id or distro.repository_version_id or not distro.cache_repository_id:
+        return set()
+    held = RepositoryContent.objects.filter(
+        repository_id=distro.cache_repository_id,
+        version_removed__isnull=True,
+        content_id__in=[row[0] for row in rows],
+    )
+    return set(held.values_list("content_id", flat=True))
 
 
 def _contents(distro, repo, commit, paths):
@@ -124,7 +137,7 @@ def serves_artifact(distro, artifact_id):
     return bool(distro.remote_id) and fetched.exists()
 
 
-def _files(commit, rows):
+def _files(commit, rows, in_cache=frozenset()):
     by_pk = {pk: (path, etag, size, in_repo) for pk, path, etag, size, in_repo in rows}
     artifacts = ContentArtifact.objects.select_related("artifact").filter(content_id__in=by_pk)
     files, unstored = {}, []
@@ -132,7 +145,8 @@ def _files(commit, rows):
         path, etag, size, in_repository = by_pk[ca.content_id]
         if ca.artifact is not None:
             file_path = local_path(ca.artifact)
-            files[path] = StoredFile(commit, etag, size, file_path, ca, in_repository)
+            kept = in_repository or ca.content_id in in_cache
+            files[path] = StoredFile(commit, etag, size, file_path, ca, kept)
         elif in_repository:
             unstored.append(ca)
     _add_xet_hashes(files)

@@ -2,7 +2,10 @@
 
 from asgiref.sync import sync_to_async
 
+from pulpcore.plugin.constants import TASK_STATES
+from pulpcore.plugin.models import Task
 from pulpcore.plugin.tasking import dispatch
+from pulpcore.plugin.util import get_prn, set_domain
 
 from .. import eviction, retention
 from ..models import HuggingFaceRepository
@@ -26,6 +29,16 @@ def _add_pulled(repository_pk, content_pks):
 
 
 def dispatch_eviction(repository):
+    """An eviction task for the repository, in its domain, unless one is waiting already (every
+    content process looks for idle files)."""
+    queued = Task.objects.filter(
+        name=EVICT,
+        state=TASK_STATES.WAITING,
+        reserved_resources_record__contains=[get_prn(repository)],
+    )
+    if queued.exists():
+        return None
+    set_domain(repository.pulp_domain)  # this call's context only (sync_to_async copies it)
     return dispatch(
         EVICT, kwargs={"repository_pk": str(repository.pk)}, exclusive_resources=[repository]
     )
@@ -40,7 +53,8 @@ def evict(repository_pk):
 
 
 def dispatch_freeing():
-    return dispatch(FREE, exclusive_resources=["hf-evicted-artifacts"])
+    queued = Task.objects.filter(name=FREE, state=TASK_STATES.WAITING)
+    return None if queued.exists() else dispatch(FREE, exclusive_resources=["hf-evicted-artifacts"])
 
 
 def free_evicted():
