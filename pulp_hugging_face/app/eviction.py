@@ -11,26 +11,20 @@ eviction, after the send (`EvictedArtifact`).
 import logging
 from dataclasses import dataclass
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import F
+from django.db.models.expressions import RawSQL
 
-from pulpcore.plugin.models import (
-    Artifact,
-    Content,
-    ContentArtifact,
-    ProgressReport,
-    RepositoryContent,
-    RepositoryVersion,
-    Task,
-)
+from pulpcore.plugin.models import Content, ProgressReport, RepositoryVersion, Task
 
 from . import retention
 from .cache import changes
-from .models import CachedFile, EvictedArtifact, HuggingFaceRepository
+from .freeing import free_artifacts
+from .models import EvictedArtifact, HuggingFaceRepository
 
 log = logging.getLogger(__name__)
 
-BATCH = 5000
+BATCH = 5000  # left-over artifacts freed at once
 
 
 @dataclass
@@ -62,24 +56,14 @@ def evict(repository, now=None):
 def _evict_chosen(repository, chosen, sending):
     files = _report("Evicting files", "evict.files", len(chosen))
     size = _report("Evicting bytes", "evict.bytes", sum(c.size for c in chosen))
-    pks = [c.content_pk for c in chosen]
     with transaction.atomic():
-        held = held_elsewhere(repository, pks)  # in the transaction: as late as it can be
-        freeable = _freeable_artifacts(
-            {c.artifact_pk for c in chosen if c.artifact_pk and c.content_pk not in held},
-            {c.content_pk for c in chosen if c.content_pk not in held},
-        )
+        freeable = _stage(repository, chosen)  # in the transaction: as late as it can be
         with repository.new_version() as version:
-            for batch in batches(pks):
-                version.remove_content(Content.objects.filter(pk__in=batch))
-        for batch in batches(chosen):
-            in_batch = [c.content_pk for c in batch]
-            CachedFile.objects.filter(repository=repository, content_id__in=in_batch).delete()
-            ContentArtifact.objects.filter(
-                content_id__in=in_batch,
-                artifact_id__in=[c.artifact_pk for c in batch if c.artifact_pk in freeable],
-            ).update(artifact=None)
-        changes.stored_files_dropped(pks)  # told before the files go (on_commit keeps order)
+            version.remove_content(Content.objects.filter(pk__in=RawSQL(EVICTING_PKS, ())))
+        with connection.cursor() as cursor:
+            cursor.execute(UNMARK, [str(repository.pk)])
+            cursor.execute(DETACH)
+        changes.stored_files_dropped([c.content_pk for c in chosen])  # before the files go
         freed = free_artifacts(freeable - sending)
         EvictedArtifact.objects.bulk_create(
             [EvictedArtifact(artifact_id=pk) for pk in freeable & sending], ignore_conflicts=True
@@ -96,6 +80,57 @@ def _evict_chosen(repository, chosen, sending):
     return Evicted(len(chosen), size.total, freed)
 
 
+EVICTING = "hf_evicting"
+EVICTING_PKS = f"SELECT content_id FROM {EVICTING}"
+STAGE = [
+    f"CREATE TEMP TABLE IF NOT EXISTS {EVICTING} (content_id uuid PRIMARY KEY, artifact_id uuid, "
+    "held bool NOT NULL DEFAULT false, freeable bool NOT NULL DEFAULT false) "
+    "ON COMMIT DELETE ROWS",
+    f"TRUNCATE {EVICTING}",
+    f"INSERT INTO {EVICTING} (content_id, artifact_id) SELECT * FROM unnest(%s::uuid[], "
+    "%s::uuid[])",
+    f"ANALYZE {EVICTING}",
+]
+# Held by another repository (any version), or by a version of this one a distribution serves.
+HELD_ELSEWHERE = f"""UPDATE {EVICTING} e SET held = true WHERE EXISTS (
+  SELECT 1 FROM core_repositorycontent rc WHERE rc.content_id = e.content_id
+  AND rc.repository_id <> %s)"""
+HELD_BY_VERSION = f"""UPDATE {EVICTING} e SET held = true WHERE EXISTS (
+  SELECT 1 FROM core_repositorycontent rc
+  JOIN core_repositoryversion va ON va.pulp_id = rc.version_added_id
+  LEFT JOIN core_repositoryversion vr ON vr.pulp_id = rc.version_removed_id
+  WHERE rc.content_id = e.content_id AND rc.repository_id = %s AND va.number <= %s
+  AND (vr.number IS NULL OR vr.number > %s))"""
+# Bytes only evicted files that nothing holds still hold.
+FREEABLE = f"""UPDATE {EVICTING} e SET freeable = true
+WHERE NOT e.held AND e.artifact_id IS NOT NULL AND NOT EXISTS (
+  SELECT 1 FROM core_contentartifact ca
+  LEFT JOIN {EVICTING} o ON o.content_id = ca.content_id AND NOT o.held
+  WHERE ca.artifact_id = e.artifact_id AND o.content_id IS NULL)
+RETURNING e.artifact_id"""
+UNMARK = f"""DELETE FROM hugging_face_cachedfile cf USING {EVICTING} e
+WHERE cf.repository_id = %s AND cf.content_id = e.content_id"""
+DETACH = f"""UPDATE core_contentartifact ca SET artifact_id = NULL FROM {EVICTING} e
+WHERE e.freeable AND ca.content_id = e.content_id AND ca.artifact_id = e.artifact_id"""
+
+
+def _stage(repository, chosen):
+    """The chosen files in a temporary table, with what else holds them; the artifacts to
+    free."""
+    with connection.cursor() as cursor:
+        for statement in STAGE:
+            params = [[c.content_pk for c in chosen], [c.artifact_pk for c in chosen]]
+            cursor.execute(statement, params if "%s" in statement else None)
+        cursor.execute(HELD_ELSEWHERE, [str(repository.pk)])
+        served = RepositoryVersion.objects.filter(
+            repository=repository, distribution__isnull=False
+        ).distinct()
+        for number in served.values_list("number", flat=True):
+            cursor.execute(HELD_BY_VERSION, [str(repository.pk), number, number])
+        cursor.execute(FREEABLE)
+        return {pk for (pk,) in cursor.fetchall()}
+
+
 def _report(message, code, total):
     """A progress report of the eviction task (saved only in a task)."""
     report = ProgressReport(message=message, code=code, total=total, done=0, state="running")
@@ -104,98 +139,12 @@ def _report(message, code, total):
     return report
 
 
-def batches(items):
-    """`items` (a list) in slices of BATCH: PostgreSQL takes at most 65,535 parameters."""
-    return (items[start : start + BATCH] for start in range(0, len(items), BATCH))
-
-
-def held_elsewhere(repository, pks):
-    """The pks among `pks` another repository holds, or a version of this one that a
-    distribution serves."""
-    held = set()
-    for batch in batches(pks):
-        others = RepositoryContent.objects.filter(content_id__in=batch).exclude(
-            repository=repository
-        )
-        held.update(others.values_list("content_id", flat=True))
-    served = RepositoryVersion.objects.filter(
-        repository=repository, distribution__isnull=False
-    ).distinct()
-    for version in served:
-        for batch in batches(pks):
-            held.update(version.content.filter(pk__in=batch).values_list("pk", flat=True))
-    return held
-
-
-def _freeable_artifacts(artifact_pks, evicted_pks):
-    """The artifacts among `artifact_pks` no file but the evicted ones holds."""
-    artifact_pks = list(artifact_pks)
-    shared = set()
-    for batch in batches(artifact_pks):
-        holders = ContentArtifact.objects.filter(artifact_id__in=batch)
-        for artifact_pk, content_pk in holders.values_list("artifact_id", "content_id"):
-            if content_pk not in evicted_pks:
-                shared.add(artifact_pk)
-    return set(artifact_pks) - shared
-
-
 def free_left_over(sending):
     """Free the artifacts an earlier eviction kept while they were sent, now that they are not
     (and no file took them back meanwhile)."""
     left = EvictedArtifact.objects.exclude(artifact_id__in=sending)
     pks = list(left.values_list("artifact_id", flat=True)[:BATCH])
     if pks:
-        taken = ContentArtifact.objects.filter(artifact_id__in=pks).values_list("artifact_id")
         with transaction.atomic():
             EvictedArtifact.objects.filter(artifact_id__in=pks).delete()
-            free_artifacts(set(pks) - {pk for (pk,) in taken})
-
-
-def free_artifacts(pks):
-    """Delete the artifacts' rows (their Xet index goes with them) and, once that commits,
-    their files; the bytes freed."""
-    freed = 0
-    for batch in batches(list(pks)):
-        # none a file took meanwhile (the same bytes stored again under another commit)
-        artifacts = Artifact.objects.filter(pk__in=batch, content_memberships__isnull=True)
-        names = list(artifacts.values_list("file", "size", "pulp_domain_id"))
-        artifacts.delete()
-        freed += sum(size for _name, size, _domain in names)
-        transaction.on_commit(lambda names=names: delete_files(names))
-    return freed
-
-
-def delete_files(names):
-    """Delete stored files (name, size, domain pk) no artifact names again (pulpcore names a
-    file by its sha256: the same bytes stored since are at the same name); on S3 in batches of
-    a thousand."""
-    from pulpcore.plugin.models import Domain
-
-    by_domain = {}
-    for name, _size, domain_pk in names:
-        by_domain.setdefault(domain_pk, []).append(name)
-    for domain_pk, files in by_domain.items():
-        storage = Domain.objects.get(pk=domain_pk).get_storage()
-        for batch in batches(files):
-            stored_again = Artifact.objects.filter(pulp_domain_id=domain_pk, file__in=batch)
-            again = set(stored_again.values_list("file", flat=True))
-            _delete(storage, [name for name in batch if name not in again])
-
-
-def _delete(storage, files):
-    bucket = getattr(storage, "bucket", None)
-    if hasattr(bucket, "delete_objects"):  # S3: a thousand a request
-        for start in range(0, len(files), 1000):
-            keys = [{"Key": storage._normalize_name(n)} for n in files[start : start + 1000]]
-            try:
-                answer = bucket.delete_objects(Delete={"Objects": keys, "Quiet": True})
-                if answer.get("Errors"):
-                    log.error("Could not delete %d evicted files.", len(answer["Errors"]))
-            except Exception:  # the rows are gone: a file left behind is only disk
-                log.exception("Could not delete %d evicted files.", len(keys))
-        return
-    for name in files:
-        try:
-            storage.delete(name)
-        except Exception:
-            log.exception("Could not delete the evicted file %s.", name)
+            free_artifacts(pks)  # but those a file took back meanwhile

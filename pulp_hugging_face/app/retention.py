@@ -73,19 +73,12 @@ def choose(found, max_bytes, max_idle, now):
     return chosen
 
 
-def over_limit(repository):
-    """Whether the pulled-through bytes of the latest version exceed `cache_max_bytes`."""
-    if repository.cache_max_bytes is None:
-        return False
-    return usage_of(repository)["pulled_through_bytes"] > repository.cache_max_bytes
-
-
 USAGE = """
-SELECT cf.content_id IS NOT NULL, count(*), coalesce(sum(hc.size) FILTER
-       (WHERE EXISTS (SELECT 1 FROM core_contentartifact ca
-                      WHERE ca.content_id = hc.content_ptr_id AND ca.artifact_id IS NOT NULL)), 0)
+SELECT cf.content_id IS NOT NULL, count(*),
+       coalesce(sum(hc.size) FILTER (WHERE ca.artifact_id IS NOT NULL), 0)
 FROM core_repositorycontent rc
 JOIN hugging_face_huggingfacecontent hc ON hc.content_ptr_id = rc.content_id
+LEFT JOIN core_contentartifact ca ON ca.content_id = rc.content_id
 LEFT JOIN hugging_face_cachedfile cf ON cf.content_id = rc.content_id
   AND cf.repository_id = rc.repository_id
 WHERE rc.repository_id = %s AND rc.version_removed_id IS NULL

@@ -15,16 +15,15 @@ FREE = "pulp_hugging_face.app.tasks.retention.free_evicted"
 
 
 async def add_pulled(repository_pk, add_content_units):
-    """Add what pull-through stored (one version per batch); start an eviction when the
-    pulled-through bytes now exceed the repository's `cache_max_bytes`."""
+    """Add what pull-through stored (one version per batch); with a `cache_max_bytes`, an
+    eviction follows (a worker's task: it evicts only what goes past the limit)."""
     await sync_to_async(_add_pulled)(repository_pk, add_content_units)
 
 
 def _add_pulled(repository_pk, content_pks):
     repository = HuggingFaceRepository.objects.get(pk=repository_pk)
-    if retention.add_pulled(repository, content_pks) is not None and retention.over_limit(
-        repository
-    ):
+    added = retention.add_pulled(repository, content_pks)
+    if added is not None and repository.cache_max_bytes is not None:
         dispatch_eviction(repository)
 
 

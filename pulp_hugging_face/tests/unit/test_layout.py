@@ -30,6 +30,7 @@ ORDER = [
     "remembered",
     "pinned",
     "eviction",
+    "freeing",
     "repository_adds",
     "retention",
     "xet_indexing",
