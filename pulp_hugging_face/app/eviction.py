@@ -117,9 +117,9 @@ WHERE e.freeable AND ca.content_id = e.content_id AND ca.artifact_id = e.artifac
 def _stage(repository, chosen):
     """The chosen files in a temporary table, with what else holds them; the artifacts to
     free."""
+    params = [[c.content_pk for c in chosen], [c.artifact_pk for c in chosen]]
     with connection.cursor() as cursor:
         for statement in STAGE:
-            params = [[c.content_pk for c in chosen], [c.artifact_pk for c in chosen]]
             cursor.execute(statement, params if "%s" in statement else None)
         cursor.execute(HELD_ELSEWHERE, [str(repository.pk)])
         served = RepositoryVersion.objects.filter(

@@ -140,16 +140,12 @@ def sending_now(started):
     deadline = time.monotonic() + settings.HF_CACHE_FLUSH_WAIT
     while True:
         reports = ServingReport.objects.filter(
-            flushed_at__gte=started - timedelta(seconds=3 * _interval())
+            flushed_at__gte=started - timedelta(seconds=3 * settings.HF_USAGE_FLUSH_INTERVAL)
         )
         answered = {r.name for r in reports if r.flushed_at >= started}
         if live <= answered or time.monotonic() > deadline:
             return {uuid.UUID(pk) for r in reports for pk in r.artifacts}
         time.sleep(0.1)
-
-
-def _interval():
-    return settings.HF_USAGE_FLUSH_INTERVAL
 
 
 def database_now():
